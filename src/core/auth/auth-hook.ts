@@ -1,0 +1,46 @@
+import type { FastifyRequest } from 'fastify';
+import { Errors } from '../errors.js';
+import type { AuthContext } from './context.js';
+import type { TokenValidator } from './token-validator.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: AuthContext;
+  }
+}
+
+/**
+ * Returns a preHandler that requires a valid `X-Auth-Token` and puts the
+ * caller on `req.auth`. A valid `X-Service-Token` (a service user's token sent
+ * alongside, as Nova sends to Cinder) adds `serviceRoles`.
+ */
+export function requireToken(validator: TokenValidator) {
+  return async function authenticate(req: FastifyRequest): Promise<void> {
+    const token = headerValue(req, 'x-auth-token');
+    if (!token) throw Errors.unauthorized('The request you have made requires authentication.');
+    const auth = await validator.validate(token);
+    const serviceToken = headerValue(req, 'x-service-token');
+    if (serviceToken) {
+      try {
+        const service = await validator.validate(serviceToken);
+        req.auth = { ...auth, serviceRoles: service.roles };
+        return;
+      } catch {
+        // An invalid service token is ignored, like keystonemiddleware does when the user token is valid.
+      }
+    }
+    req.auth = auth;
+  };
+}
+
+export function headerValue(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s && s.trim() !== '' ? s.trim() : undefined;
+}
+
+/** The caller, for handlers behind `requireToken` (throws if the hook did not run). */
+export function authOf(req: FastifyRequest): AuthContext {
+  if (!req.auth) throw Errors.unauthorized();
+  return req.auth;
+}

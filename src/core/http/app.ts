@@ -1,0 +1,111 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ApiError, Errors, isApiError } from '../errors.js';
+import { newRequestId } from '../ids.js';
+import type { Log } from '../log.js';
+import { renderFault, type FaultStyle } from './faults.js';
+
+export interface ServiceAppOptions {
+  /** Service name for logs, e.g. `identity`. */
+  name: string;
+  log: Log;
+  faultStyle: FaultStyle;
+  /** Largest accepted request body in bytes. */
+  bodyLimit?: number;
+  /** Log one line per request. */
+  logRequests?: boolean;
+  /** Extra JSON-like media types this service accepts (e.g. Glance's json-patch). */
+  jsonMediaTypes?: string[];
+}
+
+/**
+ * A Fastify instance with what every OpenStack API shares: request ids
+ * (`x-openstack-request-id` on every response, faults included), strict JSON
+ * parsing, faults rendered in the service's own format, 404 for unknown paths,
+ * and never a leaked stack trace.
+ */
+export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
+  const log = options.log.child({ service: options.name });
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    // Our own onResponse hook logs one line per request; Fastify's two lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newRequestId(),
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Names are valid ids in lookups such as GET /v3/roles/<name>; Fastify's default (100) 404s them.
+    return503OnClosing: true,
+    // HEAD is declared explicitly where OpenStack supports it (token checks, grant checks).
+    exposeHeadRoutes: false,
+    forceCloseConnections: true,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-openstack-request-id', req.id);
+  });
+
+  if (options.logRequests ?? true) {
+    app.addHook('onResponse', async (req, reply) => {
+      req.log.info(
+        { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        'request',
+      );
+    });
+  }
+
+  // Strict JSON: malformed bodies are a 400 in the service's fault format.
+  app.removeContentTypeParser(['application/json']);
+  const jsonTypes = ['application/json', ...(options.jsonMediaTypes ?? [])];
+  app.addContentTypeParser(jsonTypes, { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(Errors.badRequest(`Malformed request body: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    sendFault(reply, options.faultStyle, Errors.notFoundMessage('The resource could not be found.'), req);
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError | Error, req, reply) => {
+    sendFault(reply, options.faultStyle, toApiError(error, req), req);
+  });
+
+  return app;
+}
+
+export function toApiError(error: unknown, req?: FastifyRequest): ApiError {
+  if (isApiError(error)) return error;
+  const fe = error as FastifyError;
+  if (fe.validation) return Errors.badRequest(`Invalid input for field/attribute: ${fe.message}`);
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return Errors.payloadTooLarge('Request is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return Errors.unsupportedMediaType(`Unsupported Content-Type: ${String(req?.headers['content-type'] ?? '')}`);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return Errors.badRequest(fe.message);
+    default:
+      break;
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError(fe.statusCode === 404 ? 'notFound' : 'badRequest', fe.message, { status: fe.statusCode });
+  }
+  req?.log.error({ err: error }, 'unhandled error');
+  return Errors.internal();
+}
+
+export function sendFault(reply: FastifyReply, style: FaultStyle, err: ApiError, req: FastifyRequest): FastifyReply {
+  const fault = renderFault(style, err, String(req.id));
+  reply.code(fault.status).header('content-type', fault.contentType);
+  for (const [k, v] of Object.entries(fault.headers)) reply.header(k, v);
+  if (req.method === 'HEAD') return reply.send();
+  return reply.send(fault.body);
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { createServiceApp } from '../../core/http/app.js';
+import type { Identity } from '../service/identity.js';
+import { createIdentityApi } from './context.js';
+import { assignmentRoutes } from './routes/assignment-routes.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { catalogRoutes } from './routes/catalog-routes.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { grantRoutes } from './routes/grant-routes.js';
+import { resourceRoutes } from './routes/resource-routes.js';
+import { roleRoutes } from './routes/role-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+
+/** The Keystone v3 HTTP API over an Identity. */
+export function createIdentityApp(identity: Identity): FastifyInstance {
+  const { config, log } = identity.deps;
+  const app = createServiceApp({
+    name: 'identity',
+    log,
+    faultStyle: 'keystone',
+    bodyLimit: config.identity.maxRequestBodyBytes,
+    logRequests: config.log.requests,
+  });
+  // Keystone answers 401 with a WWW-Authenticate header naming itself.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode === 401) reply.header('www-authenticate', `Keystone uri="${req.protocol}://${req.headers.host ?? 'localhost'}/v3"`);
+    return payload;
+  });
+  const api = createIdentityApi(identity);
+  discoveryRoutes(app);
+  authRoutes(app, api);
+  resourceRoutes(app, api);
+  userRoutes(app, api);
+  roleRoutes(app, api);
+  grantRoutes(app, api);
+  assignmentRoutes(app, api);
+  catalogRoutes(app, api);
+  return app;
+}

@@ -1,0 +1,37 @@
+import { Type } from '@sinclair/typebox';
+import { Port, section } from '../core/config/types.js';
+
+/** Keystone's [security_compliance] options; 0 / empty disables each check, as in Keystone. */
+export const securityComplianceSection = section({
+  lockoutFailureAttempts: Type.Integer({ minimum: 0, default: 0, description: 'failed logins before the user is locked out (0 = never)' }),
+  lockoutDurationSeconds: Type.Integer({ minimum: 1, default: 1800, description: 'how long a locked-out user stays locked' }),
+  passwordExpiresDays: Type.Integer({ minimum: 0, default: 0, description: 'days a password stays valid (0 = forever)' }),
+  uniqueLastPasswordCount: Type.Integer({ minimum: 0, default: 0, description: 'a new password may not repeat any of the last N (0/1 = off)' }),
+  minimumPasswordAgeDays: Type.Integer({ minimum: 0, default: 0, description: 'days before a user may change their password again' }),
+  passwordRegex: Type.String({ default: '', description: 'regular expression every new password must match' }),
+  passwordRegexDescription: Type.String({ default: '', description: 'human description of passwordRegex, shown on failure' }),
+  changePasswordUponFirstUse: Type.Boolean({ default: false, description: 'new users (and admin resets) must change their password before use' }),
+  disableUserAccountDaysInactive: Type.Integer({ minimum: 0, default: 0, description: 'disable users who have not authenticated for N days (0 = off)' }),
+});
+
+export const identitySection = section({
+  enabled: Type.Boolean({ default: true }),
+  port: Port(5000, 'Keystone v3 API port'),
+  tokenExpirationSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'token lifetime' }),
+  allowExpiredWindowSeconds: Type.Integer({ minimum: 0, default: 172800, description: 'how long after expiry a service may still validate a token with allow_expired' }),
+  fernetMaxActiveKeys: Type.Integer({ minimum: 3, default: 3, description: 'keys kept in the fernet key repository (primary + secondary + staged)' }),
+  fernetKeyRepository: Type.String({ default: '', description: 'directory of fernet keys (default: <dataDir>/fernet-keys)' }),
+  passwordHash: section({
+    // scrypt: memory-hard, from Node's crypto, run on the libuv pool (off the event loop).
+    // N=2^16, r=8 takes about as long here as Keystone's bcrypt cost 12 (~250 ms) while
+    // needing 64 MiB per guess instead of 4 KiB, so it is far costlier to attack.
+    scryptN: Type.Integer({ minimum: 1024, default: 65536, description: 'scrypt CPU/memory cost (power of two)' }),
+    scryptR: Type.Integer({ minimum: 1, default: 8, description: 'scrypt block size' }),
+    scryptP: Type.Integer({ minimum: 1, default: 1, description: 'scrypt parallelisation' }),
+    maxConcurrent: Type.Integer({ minimum: 1, default: 2, description: 'password checks run at once (more wait in a queue)' }),
+  }),
+  securityCompliance: securityComplianceSection,
+  maxRequestBodyBytes: Type.Integer({ minimum: 1024, default: 114688, description: 'largest accepted request body (Keystone: max_request_body_size)' }),
+  listLimit: Type.Integer({ minimum: 0, default: 0, description: 'cap on list sizes (0 = none), Keystone list_limit' }),
+  policyFile: Type.String({ default: '', description: 'policy.yaml with rule overrides (default: <dataDir>/policy.yaml if it exists)' }),
+});

@@ -1,0 +1,8 @@
+import { identityModule } from '../identity/module.js';
+import type { ServiceModule } from './service-module.js';
+
+/**
+ * Every service of the cloud, in start order. Identity is first (the others
+ * validate tokens with it); a new service adds its module here.
+ */
+export const allModules: ServiceModule[] = [identityModule];
