@@ -88,7 +88,6 @@ export function createInProcessBus(): Bus {
       const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
       return new Promise<R>((resolve, reject) => {
         const timer = setTimeout(() => reject(new BusTimeoutError(name, message.type, timeoutMs)), timeoutMs);
-        timer.unref();
         enqueue(name, {
           message,
           resolve: (v) => {
