@@ -8,7 +8,7 @@ test('call gets the reply; messages are copied', async () => {
   const seen: unknown[] = [];
   await bus.consume('q', async (m) => {
     seen.push(m);
-    (m as { n: number }).n = 99;
+    m["n"] = 99;
     return { doubled: (m['n'] as number) * 2 };
   });
   const msg = { type: 't.x', v: 1, n: 21 };
