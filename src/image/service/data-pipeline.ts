@@ -1,0 +1,140 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ApiError, Errors, isApiError } from '../../core/errors.js';
+import { HEAD_BYTES, formatMismatch, inspectImage, type Inspection } from './format-inspector.js';
+import type { Transfer } from './quotas.js';
+
+export const HASH_ALGO = 'sha512';
+
+export interface FormatCheck {
+  diskFormat: string | null;
+  containerFormat: string | null;
+  /** Refuse unsafe images and data recognisably of another format. */
+  reject: boolean;
+  /** Also refuse data that is not recognisably the claimed structured format. */
+  strict: boolean;
+}
+
+export interface PumpOptions {
+  /** Bytes beyond this are refused with 413 (image_size_cap). */
+  maxBytes: number;
+  /** Quota accounting for the bytes, if any. */
+  transfer?: Transfer | undefined;
+  /** Compute checksum (md5) and os_hash_value. */
+  hashes: boolean;
+  /** Inspect the format (virtual_size, safety). */
+  format?: FormatCheck | undefined;
+}
+
+export interface PumpResult {
+  size: number;
+  checksum: string | null;
+  hashValue: string | null;
+  inspection: Inspection | null;
+}
+
+/**
+ * Streams image data from `source` to `sink` without holding it in memory
+ * (only the first HEAD_BYTES, for format inspection), counting and hashing
+ * as it goes. Refuses data that is too large, over quota, or unsafe as soon
+ * as that is known. Errors come out as ApiErrors: 413 for size/quota/disk
+ * full, 400 for unsafe data or an interrupted body.
+ */
+export async function pumpData(source: Readable, sink: Writable, options: PumpOptions): Promise<PumpResult> {
+  const meter = new Meter(options);
+  try {
+    await pipeline(source, meter, sink);
+  } catch (err) {
+    throw classify(err, meter);
+  }
+  return meter.result();
+}
+
+class Meter extends Transform {
+  size = 0;
+  private readonly md5: Hash | null;
+  private readonly sha: Hash | null;
+  private head: Buffer | null;
+  private headLength = 0;
+  private inspection: Inspection | null = null;
+  failure: ApiError | null = null;
+
+  constructor(private readonly options: PumpOptions) {
+    super({ readableHighWaterMark: 1024 * 1024, writableHighWaterMark: 1024 * 1024 });
+    this.md5 = options.hashes ? createHash('md5') : null;
+    this.sha = options.hashes ? createHash(HASH_ALGO) : null;
+    this.head = options.format ? Buffer.allocUnsafe(HEAD_BYTES) : null;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.size += chunk.length;
+      if (this.size > this.options.maxBytes) {
+        throw Errors.payloadTooLarge(`Denying attempt to upload image larger than ${this.options.maxBytes} bytes.`);
+      }
+      this.options.transfer?.add(chunk.length);
+      this.md5?.update(chunk);
+      this.sha?.update(chunk);
+      if (this.head && this.headLength < HEAD_BYTES) {
+        const n = chunk.copy(this.head, this.headLength, 0, Math.min(chunk.length, HEAD_BYTES - this.headLength));
+        this.headLength += n;
+        if (this.headLength === HEAD_BYTES) this.inspect();
+      }
+      done(null, chunk);
+    } catch (err) {
+      this.failure = isApiError(err) ? err : Errors.internal();
+      done(this.failure);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      if (this.head && !this.inspection) this.inspect();
+      done();
+    } catch (err) {
+      this.failure = isApiError(err) ? err : Errors.internal();
+      done(this.failure);
+    }
+  }
+
+  /** Inspects the captured head and frees it; throws 400 when the data must be refused. */
+  private inspect(): void {
+    const format = this.options.format!;
+    const head = this.head!.subarray(0, this.headLength);
+    this.inspection = inspectImage(head, this.size);
+    this.head = null;
+    if (this.inspection.format === 'raw' && this.headLength === HEAD_BYTES) {
+      // Raw size is only known at the end.
+      this.inspection = { format: 'raw', virtualSize: null };
+    }
+    if (!format.reject) return;
+    if (this.inspection.unsafe) throw Errors.badRequest(`Image data refused: ${this.inspection.unsafe}.`);
+    if (format.diskFormat && (format.containerFormat === 'bare' || format.containerFormat === null)) {
+      const mismatch = formatMismatch(format.diskFormat, this.inspection, format.strict);
+      if (mismatch) throw Errors.badRequest(mismatch);
+    }
+  }
+
+  result(): PumpResult {
+    let inspection = this.inspection;
+    if (inspection?.format === 'raw') inspection = { format: 'raw', virtualSize: this.size > 0 ? this.size : null };
+    return {
+      size: this.size,
+      checksum: this.md5 ? this.md5.digest('hex') : null,
+      hashValue: this.sha ? this.sha.digest('hex') : null,
+      inspection,
+    };
+  }
+}
+
+function classify(err: unknown, meter: Meter): ApiError {
+  if (meter.failure) return meter.failure;
+  if (isApiError(err)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return Errors.payloadTooLarge('Image storage media is full.');
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error).message === 'aborted') {
+    return Errors.badRequest(`Image data is incomplete: the transfer ended after ${meter.size} bytes.`);
+  }
+  return Errors.internal(undefined, { cause: err });
+}
