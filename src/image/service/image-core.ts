@@ -14,6 +14,7 @@ import { createDataService, type DataService } from './data-service.js';
 import { createImageService, type ImageService } from './image-service.js';
 import { createImportService, type ImportService } from './import-service.js';
 import { createMemberService, type MemberService } from './member-service.js';
+import { createMetadefService, type MetadefService } from './metadef-service.js';
 import { createImagePolicy, type ImagePolicy } from './policy.js';
 import { createQuotas, type Quotas } from './quotas.js';
 
@@ -38,6 +39,7 @@ export interface ImageCore {
   members: MemberService;
   data: DataService;
   imports: ImportService;
+  metadefs: MetadefService;
 }
 
 export function createImageCore(deps: ImageCoreDeps): ImageCore {
@@ -63,5 +65,6 @@ export function createImageCore(deps: ImageCoreDeps): ImageCore {
     members: createMemberService({ config, images: repos.images, members: repos.members, access, policy }),
     data: createDataService(common),
     imports: createImportService({ ...common, tasks: repos.tasks }),
+    metadefs: createMetadefService({ repo: repos.metadefs, policy }),
   };
 }
