@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { ApiError, Errors, isApiError } from '../../core/errors.js';
-import { HEAD_BYTES, formatMismatch, inspectImage, type Inspection } from './format-inspector.js';
+import { HEAD_BYTES, formatMismatch, inspectImage, sizeApplies, type Inspection } from './format-inspector.js';
 import type { Transfer } from './quotas.js';
 
 export const HASH_ALGO = 'sha512';
@@ -43,9 +43,14 @@ export interface PumpResult {
  */
 export async function pumpData(source: Readable, sink: Writable, options: PumpOptions): Promise<PumpResult> {
   const meter = new Meter(options);
+  // The source is piped, not part of the pipeline: a failure must not destroy it, because
+  // for an upload it is the request, and its connection still has to carry the 4xx answer.
+  source.pipe(meter);
+  void finished(source).catch((err: unknown) => meter.destroy(err as Error));
   try {
-    await pipeline(source, meter, sink);
+    await pipeline(meter, sink);
   } catch (err) {
+    source.unpipe(meter);
     throw classify(err, meter);
   }
   return meter.result();
@@ -119,6 +124,8 @@ class Meter extends Transform {
   result(): PumpResult {
     let inspection = this.inspection;
     if (inspection?.format === 'raw') inspection = { format: 'raw', virtualSize: this.size > 0 ? this.size : null };
+    // Like Glance, the virtual size is only believed when the data is what disk_format says.
+    if (inspection && !sizeApplies(this.options.format?.diskFormat ?? null, inspection)) inspection = { ...inspection, virtualSize: null };
     return {
       size: this.size,
       checksum: this.md5 ? this.md5.digest('hex') : null,

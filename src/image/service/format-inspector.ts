@@ -207,3 +207,8 @@ export function formatMismatch(claimed: string, found: Inspection, strict: boole
   if (found.format === 'iso' && RAW_LIKE.has(claimed)) return undefined;
   return `Image data is a ${found.format} image, but disk_format is ${claimed}.`;
 }
+
+/** Whether an inspection's virtual size describes an image labelled `claimed` (Glance only trusts a match). */
+export function sizeApplies(claimed: string | null, found: Inspection): boolean {
+  return claimed !== null && found.format === claimed;
+}
