@@ -6,7 +6,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageCall, passwordToken, waitFor } from './support/image-http.js';
-import { spawnNimbus, type NimbusProcess } from './support/nimbus-process.js';
+import { startNimbusProcess, type NimbusProcess } from './support/nimbus-process.js';
+import type { TestCloud } from './support/cloud.js';
 import { freePort } from './support/ports.js';
 
 const MiB = 1024 * 1024;
@@ -36,20 +37,24 @@ async function hangingUpload(url: string, token: string, afterMiB: number): Prom
 test('killing nimbus mid-transfer leaves defined states and no orphan data', { timeout: 240_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'nimbus-crash-'));
   const ports = { identity: await freePort(), image: await freePort() };
-  let run = 0;
-  let nimbus: NimbusProcess = await spawnNimbus({ dataDir, ports, run: run++ });
+  const start = () =>
+    startNimbusProcess({ dataDir, ports, services: ['identity', 'image'], env: { NIMBUS_IDENTITY__PASSWORD_HASH__SCRYPT_N: '1024' } });
+  let nimbus: NimbusProcess = await start();
   t.after(async () => {
     await nimbus.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   });
+  // Enough of a TestCloud for the HTTP helpers.
+  const cloud = { url: (svc: string, path = '') => `http://127.0.0.1:${ports[svc as keyof typeof ports]}${path}` } as unknown as TestCloud;
+  const kill9 = () => nimbus.stop('SIGKILL');
   const store = join(dataDir, 'images');
-  const login = async () => (await passwordToken(nimbus.cloud.authUrl, 'admin', nimbus.cloud.adminPassword, 'admin')).token;
+  const login = async () => (await passwordToken(nimbus.authUrl, 'admin', nimbus.adminPassword, 'admin')).token;
   let token = await login();
-  const call = (method: string, path: string, options: Parameters<typeof imageCall>[4] = {}) => imageCall(nimbus.cloud, token, method, path, options);
+  const call = (method: string, path: string, options: Parameters<typeof imageCall>[4] = {}) => imageCall(cloud, token, method, path, options);
   const create = async (name: string) => (await call('POST', '/v2/images', { body: { name, disk_format: 'raw', container_format: 'bare' } })).json()['id'] as string;
   const show = async (id: string) => (await call('GET', `/v2/images/${id}`)).json();
   const restart = async () => {
-    nimbus = await spawnNimbus({ dataDir, ports, run: run++ });
+    nimbus = await start();
     token = await login();
   };
 
@@ -61,10 +66,10 @@ test('killing nimbus mid-transfer leaves defined states and no orphan data', { t
 
   await t.test('kill -9 during an upload', async () => {
     const id = await create('interrupted-upload');
-    await hangingUpload(nimbus.cloud.url('image', `/v2/images/${id}/file`), token, 24);
+    await hangingUpload(cloud.url('image', `/v2/images/${id}/file`), token, 24);
     assert.equal((await show(id))['status'], 'saving');
     await waitFor('partial data on disk', async () => (ls(join(store, '.partial')).length ? true : undefined));
-    await nimbus.kill9();
+    await kill9();
     assert.ok(ls(join(store, '.partial')).length > 0, 'the crash left a partial file (the test exercises the cleanup)');
 
     await restart();
@@ -82,9 +87,9 @@ test('killing nimbus mid-transfer leaves defined states and no orphan data', { t
 
   await t.test('kill -9 while staging', async () => {
     const id = await create('interrupted-stage');
-    await hangingUpload(nimbus.cloud.url('image', `/v2/images/${id}/stage`), token, 8);
+    await hangingUpload(cloud.url('image', `/v2/images/${id}/stage`), token, 8);
     assert.equal((await show(id))['status'], 'uploading');
-    await nimbus.kill9();
+    await kill9();
     await restart();
     const after = await show(id);
     assert.equal(after['status'], 'queued');
@@ -101,7 +106,7 @@ test('killing nimbus mid-transfer leaves defined states and no orphan data', { t
     assert.equal((await call('PUT', `/v2/images/${id}/stage`, { body: big, headers: OCTET })).status, 204);
     assert.equal((await call('POST', `/v2/images/${id}/import`, { body: { method: { name: 'glance-direct' } } })).status, 202);
     await waitFor('the import to start', async () => ((await show(id))['status'] === 'importing' || ls(join(store, '.partial')).length ? true : undefined), 10_000);
-    await nimbus.kill9();
+    await kill9();
     await restart();
     const after = await show(id);
     // Either the import finished before the kill, or it is undone: nothing in between.
