@@ -53,6 +53,7 @@ export const imageModule: ServiceModule = {
         await app.close();
         await core.imports.drain(true);
         await seeding;
+        await core.close();
       },
     };
   },

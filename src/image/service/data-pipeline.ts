@@ -1,11 +1,15 @@
-import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { ApiError, Errors, isApiError } from '../../core/errors.js';
 import { HEAD_BYTES, formatMismatch, inspectImage, sizeApplies, type Inspection } from './format-inspector.js';
 import type { Transfer } from './quotas.js';
+import { createHashers, type HashJob, type Hashers } from './hash-workers.js';
 
 export const HASH_ALGO = 'sha512';
+export const HASH_ALGORITHMS = ['md5', HASH_ALGO];
+
+/** Hashing on the calling thread (when no worker threads are given). */
+const inlineHashers: Hashers = createHashers.inline(HASH_ALGORITHMS);
 
 export interface FormatCheck {
   diskFormat: string | null;
@@ -23,6 +27,8 @@ export interface PumpOptions {
   transfer?: Transfer | undefined;
   /** Compute checksum (md5) and os_hash_value. */
   hashes: boolean;
+  /** Worker threads for the hashes (inline hashing without). */
+  hashers?: Hashers | undefined;
   /** Inspect the format (virtual_size, safety). */
   format?: FormatCheck | undefined;
 }
@@ -51,6 +57,7 @@ export async function pumpData(source: Readable, sink: Writable, options: PumpOp
     await pipeline(meter, sink);
   } catch (err) {
     source.unpipe(meter);
+    meter.abort();
     throw classify(err, meter);
   }
   return meter.result();
@@ -58,8 +65,7 @@ export async function pumpData(source: Readable, sink: Writable, options: PumpOp
 
 class Meter extends Transform {
   size = 0;
-  private readonly md5: Hash | null;
-  private readonly sha: Hash | null;
+  private readonly hash: HashJob | null;
   private head: Buffer | null;
   private headLength = 0;
   private inspection: Inspection | null = null;
@@ -67,8 +73,7 @@ class Meter extends Transform {
 
   constructor(private readonly options: PumpOptions) {
     super({ readableHighWaterMark: 1024 * 1024, writableHighWaterMark: 1024 * 1024 });
-    this.md5 = options.hashes ? createHash('md5') : null;
-    this.sha = options.hashes ? createHash(HASH_ALGO) : null;
+    this.hash = options.hashes ? (options.hashers ?? inlineHashers).start() : null;
     this.head = options.format ? Buffer.allocUnsafe(HEAD_BYTES) : null;
   }
 
@@ -79,14 +84,14 @@ class Meter extends Transform {
         throw Errors.payloadTooLarge(`Denying attempt to upload image larger than ${this.options.maxBytes} bytes.`);
       }
       this.options.transfer?.add(chunk.length);
-      this.md5?.update(chunk);
-      this.sha?.update(chunk);
       if (this.head && this.headLength < HEAD_BYTES) {
         const n = chunk.copy(this.head, this.headLength, 0, Math.min(chunk.length, HEAD_BYTES - this.headLength));
         this.headLength += n;
         if (this.headLength === HEAD_BYTES) this.inspect();
       }
-      done(null, chunk);
+      const wait = this.hash?.update(chunk);
+      if (wait) wait.then(() => done(null, chunk), (err: unknown) => done(err as Error));
+      else done(null, chunk);
     } catch (err) {
       this.failure = isApiError(err) ? err : Errors.internal();
       done(this.failure);
@@ -121,15 +126,20 @@ class Meter extends Transform {
     }
   }
 
-  result(): PumpResult {
+  abort(): void {
+    this.hash?.abort();
+  }
+
+  async result(): Promise<PumpResult> {
+    const digests = this.hash ? await this.hash.digest() : null;
     let inspection = this.inspection;
     if (inspection?.format === 'raw') inspection = { format: 'raw', virtualSize: this.size > 0 ? this.size : null };
     // Like Glance, the virtual size is only believed when the data is what disk_format says.
     if (inspection && !sizeApplies(this.options.format?.diskFormat ?? null, inspection)) inspection = { ...inspection, virtualSize: null };
     return {
       size: this.size,
-      checksum: this.md5 ? this.md5.digest('hex') : null,
-      hashValue: this.sha ? this.sha.digest('hex') : null,
+      checksum: digests?.['md5'] ?? null,
+      hashValue: digests?.[HASH_ALGO] ?? null,
       inspection,
     };
   }

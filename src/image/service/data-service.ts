@@ -11,6 +11,7 @@ import type { Caller } from './caller.js';
 import { HASH_ALGO, pumpData, type PumpResult } from './data-pipeline.js';
 import type { ImagePolicy } from './policy.js';
 import type { Quotas } from './quotas.js';
+import type { Hashers } from './hash-workers.js';
 import { toStoredTime } from './time.js';
 
 export interface ByteRange {
@@ -34,6 +35,7 @@ export interface DataServiceDeps {
   quotas: Quotas;
   policy: ImagePolicy;
   stores: StoreRegistry;
+  hashers: Hashers;
 }
 
 /** A store write that is undone unless committed. */
@@ -57,7 +59,7 @@ export async function writeToStore(
 
 /** Upload (PUT file), staging (PUT stage) and download of image data. */
 export function createDataService(deps: DataServiceDeps) {
-  const { config, log, images, access, quotas, policy, stores } = deps;
+  const { config, log, images, access, quotas, policy, stores, hashers } = deps;
 
   function requireFormats(image: ImageRow): void {
     const missing = [!image.disk_format && 'disk_format', !image.container_format && 'container_format'].filter(Boolean) as string[];
@@ -101,6 +103,7 @@ export function createDataService(deps: DataServiceDeps) {
               maxBytes: config.imageSizeCapBytes,
               transfer,
               hashes: true,
+              hashers,
               format: { diskFormat: image.disk_format, containerFormat: image.container_format, reject: config.rejectUnsafeImages, strict: false },
             }),
           );

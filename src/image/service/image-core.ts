@@ -17,6 +17,8 @@ import { createMemberService, type MemberService } from './member-service.js';
 import { createMetadefService, type MetadefService } from './metadef-service.js';
 import { createImagePolicy, type ImagePolicy } from './policy.js';
 import { createQuotas, type Quotas } from './quotas.js';
+import { HASH_ALGORITHMS } from './data-pipeline.js';
+import { createHashers, type Hashers } from './hash-workers.js';
 
 export interface ImageCoreDeps {
   database: Database;
@@ -35,11 +37,14 @@ export interface ImageCore {
   policy: ImagePolicy;
   access: Access;
   quotas: Quotas;
+  /** Worker threads computing checksums of image data. */
+  hashers: Hashers;
   images: ImageService;
   members: MemberService;
   data: DataService;
   imports: ImportService;
   metadefs: MetadefService;
+  close(): Promise<void>;
 }
 
 export function createImageCore(deps: ImageCoreDeps): ImageCore {
@@ -51,7 +56,8 @@ export function createImageCore(deps: ImageCoreDeps): ImageCore {
   const policy = createImagePolicy(readPolicyFile(policyFile));
   const access = createAccess(repos.images, repos.members);
   const quotas = createQuotas(config, repos.images);
-  const common = { config, log, images: repos.images, access, quotas, policy, stores };
+  const hashers = createHashers(HASH_ALGORITHMS);
+  const common = { config, log, images: repos.images, access, quotas, policy, stores, hashers };
   return {
     config,
     dataDir,
@@ -61,10 +67,12 @@ export function createImageCore(deps: ImageCoreDeps): ImageCore {
     policy,
     access,
     quotas,
+    hashers,
     images: createImageService(common),
     members: createMemberService({ config, images: repos.images, members: repos.members, access, policy }),
     data: createDataService(common),
     imports: createImportService({ ...common, tasks: repos.tasks }),
     metadefs: createMetadefService({ repo: repos.metadefs, policy }),
+    close: () => hashers.close(),
   };
 }

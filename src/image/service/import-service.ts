@@ -14,6 +14,7 @@ import { HASH_ALGO, pumpData, type PumpResult } from './data-pipeline.js';
 import { writeToStore } from './data-service.js';
 import type { ImagePolicy } from './policy.js';
 import type { Quotas } from './quotas.js';
+import type { Hashers } from './hash-workers.js';
 import { toStoredTime } from './time.js';
 import { checkImportUri, fetchImage } from './web-fetch.js';
 
@@ -43,6 +44,7 @@ export interface ImportServiceDeps {
   quotas: Quotas;
   policy: ImagePolicy;
   stores: StoreRegistry;
+  hashers: Hashers;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface ImportServiceDeps {
  * and removes every byte it wrote.
  */
 export function createImportService(deps: ImportServiceDeps) {
-  const { config, log, images, tasks, access, quotas, policy, stores } = deps;
+  const { config, log, images, tasks, access, quotas, policy, stores, hashers } = deps;
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   function methods(): Method[] {
@@ -156,6 +158,7 @@ export function createImportService(deps: ImportServiceDeps) {
             maxBytes: config.imageSizeCapBytes,
             transfer,
             hashes: true,
+            hashers,
             format: { diskFormat: image.disk_format, containerFormat: image.container_format, reject: config.rejectUnsafeImages, strict: false },
           }),
         );

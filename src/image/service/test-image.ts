@@ -58,6 +58,7 @@ export async function importTestImage(core: ImageCore, ownerProjectId: () => Pro
       pumpData(source, sink, {
         maxBytes: core.config.imageSizeCapBytes,
         hashes: true,
+        hashers: core.hashers,
         format: { diskFormat, containerFormat: 'bare', reject: true, strict: true },
       }),
     );
