@@ -61,7 +61,8 @@ export const imageSection = section({
   }),
   testImagePath: Type.String({
     default: '',
-    description: 'bootable test image imported as public `cirros` at first start when the file exists (default: <dataDir>/images/test-image.qcow2)',
+    description:
+      'bootable test image imported as public `cirros` at the first start that finds it (default: <dataDir>/images/test-image.qcow2, else the image `nimbus image build-test` recorded in <dataDir>/test-image/manifest.json)',
   }),
   rejectUnsafeImages: Type.Boolean({
     default: true,

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newUuid } from '../../core/ids.js';
 import type { ImageRow } from '../db/tables.js';
@@ -9,9 +9,23 @@ import { toStoredTime } from './time.js';
 
 export const TEST_IMAGE_NAME = 'cirros';
 
-/** Where the bootable test image is looked for (`nimbus image build-test` writes it there). */
-export function testImagePath(core: Pick<ImageCore, 'config' | 'dataDir'>): string {
-  return core.config.testImagePath || join(core.dataDir, 'images', 'test-image.qcow2');
+/**
+ * Where the bootable test image is: `image.testImagePath`, else
+ * <dataDir>/images/test-image.qcow2, else what `nimbus image build-test`
+ * recorded in <dataDir>/test-image/manifest.json.
+ */
+export function testImagePath(core: Pick<ImageCore, 'config' | 'dataDir'>): string | undefined {
+  if (core.config.testImagePath) return core.config.testImagePath;
+  const dropped = join(core.dataDir, 'images', 'test-image.qcow2');
+  if (existsSync(dropped)) return dropped;
+  const manifest = join(core.dataDir, 'test-image', 'manifest.json');
+  if (!existsSync(manifest)) return undefined;
+  try {
+    const file = (JSON.parse(readFileSync(manifest, 'utf8')) as { file?: unknown }).file;
+    return typeof file === 'string' && !file.includes('/') ? join(core.dataDir, 'test-image', file) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -23,11 +37,17 @@ export function testImagePath(core: Pick<ImageCore, 'config' | 'dataDir'>): stri
 export async function importTestImage(core: ImageCore, ownerProjectId: () => Promise<string>): Promise<string | undefined> {
   const path = testImagePath(core);
   const marker = join(core.dataDir, 'images', '.test-image-imported');
-  if (!existsSync(path) || existsSync(marker)) return undefined;
+  if (!path || !existsSync(path) || existsSync(marker)) return undefined;
   const owner = await ownerProjectId();
   const store = core.stores.defaultStore;
   const now = toStoredTime();
-  const head = readFileSync(path).subarray(0, 4);
+  const head = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
   const diskFormat = head.toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'raw';
   const row: ImageRow = {
     id: newUuid(),
