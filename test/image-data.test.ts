@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCloud } from './support/cloud.js';
-import { imageCall, newProjectUser, type TestUser } from './support/image-http.js';
+import { imageCall, newProjectUser, waitFor, type TestUser } from './support/image-http.js';
 
 const OCTET = { 'content-type': 'application/octet-stream' };
 
@@ -90,4 +90,22 @@ test('image data: upload forms, checksums, ranges, virtual size', async (t) => {
       else assert.equal(vs, size * 1024 * 1024, disk);
     }
   });
+});
+
+test('checksums computed in the background when configured', async (t) => {
+  const cloud = await startTestCloud({ image: { checksums: 'background' } });
+  t.after(() => cloud.close());
+  const user = await newProjectUser(cloud, 'bg');
+  const call = (method: string, path: string, options: Parameters<typeof imageCall>[4] = {}) => imageCall(cloud, user.token, method, path, options);
+  const id = (await call('POST', '/v2/images', { body: { name: 'bg', disk_format: 'raw', container_format: 'bare' } })).json()['id'] as string;
+  const data = randomBytes(3 * 1024 * 1024);
+  assert.equal((await call('PUT', `/v2/images/${id}/file`, { body: data, headers: OCTET })).status, 204);
+  assert.equal((await call('GET', `/v2/images/${id}`)).json()['status'], 'active', 'active at once');
+  const done = await waitFor('the checksums', async () => {
+    const s = (await call('GET', `/v2/images/${id}`)).json();
+    return s['checksum'] ? s : undefined;
+  });
+  assert.equal(done['checksum'], createHash('md5').update(data).digest('hex'));
+  assert.equal(done['os_hash_algo'], 'sha512');
+  assert.equal(done['os_hash_value'], createHash('sha512').update(data).digest('hex'));
 });
