@@ -66,6 +66,34 @@ test('image data: upload forms, checksums, ranges, virtual size', async (t) => {
     }
   });
 
+  await t.test('a PATCH during an upload changes only what it names', async () => {
+    const id = await create();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const data = randomBytes(512 * 1024);
+    const slow = (async function* () {
+      yield data.subarray(0, 1024);
+      await gate;
+      yield data.subarray(1024);
+    })();
+    const upload = call('PUT', `/v2/images/${id}/file`, { body: slow, headers: OCTET });
+    const patch = { 'content-type': 'application/openstack-images-v2.1-json-patch' };
+    // Wait until the upload holds the image (status saving), then patch it.
+    for (let i = 0; i < 100 && (await show(id))['status'] !== 'saving'; i++) await new Promise((r) => setTimeout(r, 20));
+    const r = await call('PATCH', `/v2/images/${id}`, { body: [{ op: 'replace', path: '/name', value: 'renamed' }, { op: 'add', path: '/k', value: 'v' }], headers: patch });
+    assert.equal(r.status, 200);
+    assert.equal(r.json()['status'], 'saving');
+    const formats = await call('PATCH', `/v2/images/${id}`, { body: [{ op: 'replace', path: '/disk_format', value: 'qcow2' }], headers: patch });
+    assert.equal(formats.status, 403, 'formats are fixed once data arrives');
+    release();
+    assert.equal((await upload).status, 204);
+    const s = await show(id);
+    assert.equal(s['status'], 'active', 'the PATCH did not put back a stale status');
+    assert.equal(s['name'], 'renamed');
+    assert.equal(s['k'], 'v');
+    assert.equal(s['checksum'], createHash('md5').update(data).digest('hex'));
+  });
+
   await t.test('an empty upload is a valid image', async () => {
     const id = await create();
     assert.equal((await call('PUT', `/v2/images/${id}/file`, { body: Buffer.alloc(0), headers: OCTET })).status, 204);
