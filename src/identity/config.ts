@@ -21,6 +21,7 @@ export const identitySection = section({
   allowExpiredWindowSeconds: Type.Integer({ minimum: 0, default: 172800, description: 'how long after expiry a service may still validate a token with allow_expired' }),
   fernetMaxActiveKeys: Type.Integer({ minimum: 3, default: 3, description: 'keys kept in the fernet key repository (primary + secondary + staged)' }),
   fernetKeyRepository: Type.String({ default: '', description: 'directory of fernet keys (default: <dataDir>/fernet-keys)' }),
+  credentialKeyRepository: Type.String({ default: '', description: 'directory of the Fernet keys that encrypt stored credentials (default: <dataDir>/credential-keys)' }),
   passwordHash: section({
     // scrypt: memory-hard, from Node's crypto, run on the libuv pool (off the event loop).
     // N=2^16, r=8 takes about as long here as Keystone's bcrypt cost 12 (~250 ms) while

@@ -20,6 +20,8 @@ export interface MethodResult {
   /** Set when the original token was itself scoped by a trust or app credential. */
   trustId?: string;
   appCredId?: string;
+  /** Methods of the token being rescoped, which the new token keeps (Keystone lists them all). */
+  methods?: string[];
   /** Application credentials fix the scope. */
   fixedScope?: { scope: TokenScope; scopeId?: string };
 }
@@ -74,7 +76,8 @@ export class AuthService {
     if (userIds.size !== 1) throw unauthorized('Authentication methods identify different users.');
     const first = results[0]!;
     const merged: MethodResult = Object.assign({}, ...results) as MethodResult;
-    const req: IssueRequest = { userId: first.userId, methods: methods as string[], scope: 'unscoped' };
+    const allMethods = [...new Set([...(methods as string[]), ...results.flatMap((r) => r.methods ?? [])])];
+    const req: IssueRequest = { userId: first.userId, methods: allMethods, scope: 'unscoped' };
     if (merged.expiresAtMs !== undefined) req.expiresAtMs = merged.expiresAtMs;
     if (merged.parentAuditId !== undefined) req.parentAuditId = merged.parentAuditId;
     if (merged.appCredId !== undefined) req.appCredId = merged.appCredId;
@@ -257,7 +260,7 @@ export class AuthService {
     }
     if (v.payload.trustId) throw Errors.forbidden('Trust tokens cannot be used to obtain new tokens.');
     if (v.payload.appCredId) throw unauthorized('Application credential tokens cannot be rescoped.');
-    return { userId: v.user.id, expiresAtMs: v.payload.expiresAtMs, parentAuditId: v.payload.auditId };
+    return { userId: v.user.id, expiresAtMs: v.payload.expiresAtMs, parentAuditId: v.payload.parentAuditId ?? v.payload.auditId, methods: v.payload.methods };
   }
 }
 

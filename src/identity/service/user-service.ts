@@ -76,7 +76,7 @@ export function createUserService(identity: Identity) {
 
   async function create(input: UserInput): Promise<UserRow> {
     checkOptions(input.options);
-    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.badRequest(`Could not find domain: ${input.domainId}.`);
+    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.notFound('domain', input.domainId);
     if (input.password) checkPasswordRules(input.password);
     const now = Date.now();
     const hash = input.password ? await hasher.hash(input.password) : null;
@@ -190,6 +190,11 @@ export function createUserService(identity: Identity) {
 
   async function remove(row: UserRow): Promise<void> {
     await repos.assignments.removeForActor(row.id);
+    // What belongs to the user goes with it, as Keystone's user-deleted callbacks do.
+    await identity.appCredentials.deleteRows(await repos.appCredentials.idsFor({ userId: row.id }));
+    await repos.appCredentials.deleteRulesOfUser(row.id);
+    await repos.credentials.deleteFor({ userId: row.id });
+    await identity.trusts.removeInvolving(row.id);
     await repos.users.delete(row.id);
     await identity.revocations.revoke({ userId: row.id });
     identity.changed();
@@ -202,7 +207,7 @@ export function createUserService(identity: Identity) {
   }
 
   async function createGroup(input: { name: string; domainId: string; description?: string | undefined; extra?: Json }): Promise<GroupRow> {
-    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.badRequest(`Could not find domain: ${input.domainId}.`);
+    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.notFound('domain', input.domainId);
     const row: GroupRow = { id: newHexId(), domain_id: input.domainId, name: input.name, description: input.description ?? '', extra: toJson(input.extra) };
     try {
       await repos.groups.insert(row);
