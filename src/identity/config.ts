@@ -6,7 +6,7 @@ export const securityComplianceSection = section({
   lockoutFailureAttempts: Type.Integer({ minimum: 0, default: 0, description: 'failed logins before the user is locked out (0 = never)' }),
   lockoutDurationSeconds: Type.Integer({ minimum: 1, default: 1800, description: 'how long a locked-out user stays locked' }),
   passwordExpiresDays: Type.Integer({ minimum: 0, default: 0, description: 'days a password stays valid (0 = forever)' }),
-  uniqueLastPasswordCount: Type.Integer({ minimum: 0, default: 0, description: 'a new password may not repeat any of the last N (0/1 = off)' }),
+  uniqueLastPasswordCount: Type.Integer({ minimum: 0, default: 0, description: 'a new password (self-service) may not repeat any of the last N, the current one included (0 = off)' }),
   minimumPasswordAgeDays: Type.Integer({ minimum: 0, default: 0, description: 'days before a user may change their password again' }),
   passwordRegex: Type.String({ default: '', description: 'regular expression every new password must match' }),
   passwordRegexDescription: Type.String({ default: '', description: 'human description of passwordRegex, shown on failure' }),

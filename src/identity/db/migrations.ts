@@ -307,6 +307,8 @@ export const identityMigrations: Migrations = {
       await db.schema.createIndex('ks_trust_trustor').on('ks_trust').column('trustor_user_id').execute();
       await db.schema.createIndex('ks_trust_trustee').on('ks_trust').column('trustee_user_id').execute();
       await db.schema.createIndex('ks_app_credential_user').on('ks_app_credential').column('user_id').execute();
+      // Whether the current password was set by the user (minimum password age applies) or by an admin.
+      await db.schema.alterTable('ks_user').addColumn('password_self_service', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
 };

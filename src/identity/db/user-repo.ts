@@ -29,6 +29,14 @@ export function createUserRepo(db: IdentityDb) {
     async delete(id: string): Promise<void> {
       await db.deleteFrom('ks_user').where('id', '=', id).execute();
     },
+    /** Counts a failed password check atomically (concurrent guesses each count); `restart` starts a new series. */
+    async recordFailedAuth(id: string, at: string, restart: boolean): Promise<void> {
+      await db
+        .updateTable('ks_user')
+        .set((eb) => ({ failed_auth_count: restart ? 1 : eb('failed_auth_count', '+', 1), failed_auth_at: at }))
+        .where('id', '=', id)
+        .execute();
+    },
     async passwordHistory(userId: string, count: number): Promise<string[]> {
       const rows = await db
         .selectFrom('ks_password_history')

@@ -230,14 +230,16 @@ export class AuthService {
     }
     const ok = user.password_hash !== null && (await this.o.hasher.verify(password, user.password_hash));
     if (!ok) {
-      const lockedOut = sec.lockoutFailureAttempts > 0 && user.failed_auth_at && Date.parse(user.failed_auth_at) + sec.lockoutDurationSeconds * 1000 <= now;
-      await repos.users.update(user.id, {
-        failed_auth_count: (lockedOut ? 0 : user.failed_auth_count) + 1,
-        failed_auth_at: isoMicro(new Date(now)),
-      });
+      // After a lockout period has passed, failures start a new series.
+      const stale = sec.lockoutFailureAttempts > 0 && user.failed_auth_at !== null && Date.parse(user.failed_auth_at) + sec.lockoutDurationSeconds * 1000 <= now;
+      await repos.users.recordFailedAuth(user.id, isoMicro(new Date(now)), stale);
       throw unauthorized();
     }
     if (!isTrue(user.enabled)) throw unauthorized(`User ${user.id} is disabled.`);
+    if (sec.disableUserAccountDaysInactive > 0 && options['ignore_user_inactivity'] !== true) {
+      const lastActive = Date.parse(user.last_active_at ?? user.created_at);
+      if (lastActive + sec.disableUserAccountDaysInactive * 86_400_000 < now) throw unauthorized(`User ${user.id} is disabled (inactive).`);
+    }
     const domain = await repos.projects.getDomain(user.domain_id);
     if (!domain || !isTrue(domain.enabled)) throw unauthorized(`Domain ${user.domain_id} is disabled.`);
     if (user.password_expires_at && options['ignore_password_expiry'] !== true && Date.parse(user.password_expires_at) <= now) {
