@@ -104,7 +104,7 @@ export function createGroupRepo(db: IdentityDb) {
       return r !== undefined;
     },
     async addMember(groupId: string, userId: string): Promise<void> {
-      if (!(await this.isMember(groupId, userId))) await db.insertInto('ks_user_group').values({ group_id: groupId, user_id: userId }).execute();
+      await db.insertInto('ks_user_group').values({ group_id: groupId, user_id: userId }).onConflict((oc) => oc.columns(['user_id', 'group_id']).doNothing()).execute();
     },
     async removeMember(groupId: string, userId: string): Promise<number> {
       const r = await db.deleteFrom('ks_user_group').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();

@@ -140,7 +140,7 @@ function accessRules(value: unknown): AccessRuleInput[] | undefined {
     const o = v as Json;
     const out: AccessRuleInput = {};
     for (const k of ['id', 'service', 'path', 'method'] as const) {
-      const s = optString(o, k, { min: 1, max: 1024 });
+      const s = optString(o, k, { min: 1, max: k === 'path' ? 1024 : k === 'id' ? 64 : 255 });
       if (s) out[k] = s;
     }
     for (const k of Object.keys(o)) if (!['id', 'service', 'path', 'method'].includes(k)) throw Errors.badRequest(`Invalid input for field 'access_rules': unknown key '${k}'.`);

@@ -44,7 +44,7 @@ export function resourceRoutes(app: FastifyInstance, api: IdentityApi): void {
       tags: tagsOf(d),
       options: optObject(d, 'options'),
       extra: extraOf(d, PROJECT_KEYS),
-      ...(typeof d['explicit_domain_id'] === 'string' ? { id: d['explicit_domain_id'] } : {}),
+      ...(d['explicit_domain_id'] !== undefined ? { id: optString(d, 'explicit_domain_id', { min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ })! } : {}),
     });
     return reply.code(201).send({ domain: renderDomain(api, req, row, await repos.projects.tags(row.id)) });
   });

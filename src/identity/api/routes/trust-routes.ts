@@ -60,9 +60,9 @@ export function trustRoutes(app: FastifyInstance, api: IdentityApi): void {
       })),
       impersonation: t['impersonation'],
       expiresAt: t['expires_at'],
-      remainingUses: optInt(t, 'remaining_uses', { nullable: true, min: 1 }),
+      remainingUses: optInt(t, 'remaining_uses', { nullable: true, min: 1, max: 0x7fffffff }),
       allowRedelegation: optBool(t, 'allow_redelegation'),
-      redelegationCount: optInt(t, 'redelegation_count', { nullable: true, min: 0 }),
+      redelegationCount: optInt(t, 'redelegation_count', { nullable: true, min: 0, max: 0x7fffffff }),
       extra: extraOf(t, KEYS),
     });
     return reply.code(201).send({ trust: render(req, row, await svc.roles(row)) });
