@@ -3,9 +3,10 @@
  * and prints each figure with the anchor it is compared to, measured in the
  * same run. Benchmarks live in bench/<service>.bench.ts.
  */
+import { identityBenchmark } from './identity.bench.js';
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
 
-const benchmarks: Benchmark[] = [];
+const benchmarks: Benchmark[] = [identityBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

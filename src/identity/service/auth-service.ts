@@ -258,7 +258,8 @@ export class AuthService {
     try {
       v = await this.o.tokens.validate(id);
     } catch {
-      throw unauthorized('The request you have made requires authentication.');
+      // Keystone answers an invalid, expired or revoked token here with TokenNotFound (404), as Tempest expects.
+      throw Errors.notFoundMessage('Could not find token: the token is invalid, expired or revoked.');
     }
     if (v.payload.trustId) throw Errors.forbidden('Trust tokens cannot be used to obtain new tokens.');
     if (v.payload.appCredId) throw unauthorized('Application credential tokens cannot be rescoped.');
