@@ -245,6 +245,10 @@ export class AuthService {
     if (user.password_expires_at && options['ignore_password_expiry'] !== true && Date.parse(user.password_expires_at) <= now) {
       throw unauthorized(`The password is expired and needs to be changed for user: ${user.id}.`);
     }
+    // Hashes made with older parameters are upgraded on the next good login.
+    if (user.password_hash && this.o.hasher.needsRehash(user.password_hash)) {
+      await repos.users.update(user.id, { password_hash: await this.o.hasher.hash(password) });
+    }
     if (user.failed_auth_count !== 0 || user.failed_auth_at !== null || sec.disableUserAccountDaysInactive > 0) {
       await repos.users.update(user.id, { failed_auth_count: 0, failed_auth_at: null, last_active_at: isoMicro(new Date(now)) });
     }

@@ -130,13 +130,16 @@ export async function bootstrapIdentity(identity: Identity, options: BootstrapOp
     created.push(`user ${name}`);
     return generated === undefined ? { id } : { id, generated };
   };
-  const adminUser = await ensureUser('admin', options.adminPassword);
-  // The services' own user must not be locked out by someone guessing its password, nor expire.
-  const serviceUser = await ensureUser(options.serviceUser.name, options.serviceUser.password, {
-    ignore_lockout_failure_attempts: true,
-    ignore_password_expiry: true,
-    ignore_change_password_upon_first_use: true,
-  });
+  // Both at once: each may hash or verify a password (the slow part of a start).
+  const [adminUser, serviceUser] = await Promise.all([
+    ensureUser('admin', options.adminPassword),
+    // The services' own user must not be locked out by someone guessing its password, nor expire.
+    ensureUser(options.serviceUser.name, options.serviceUser.password, {
+      ignore_lockout_failure_attempts: true,
+      ignore_password_expiry: true,
+      ignore_change_password_upon_first_use: true,
+    }),
+  ]);
 
   const grant = async (userId: string, projectId: string, roleId: string) =>
     repos.assignments.add({ type: 'UserProject', actor_id: userId, target_id: projectId, role_id: roleId, inherited: 0 });

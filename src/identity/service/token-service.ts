@@ -110,6 +110,7 @@ const unauthorizedToken = () => Errors.notFound('token', undefined);
  */
 export class TokenService {
   private readonly cache: LRUCache<string, CacheEntry>;
+  private readonly rendered = new WeakMap<ValidatedToken, { catalog?: string; bare?: string }>();
 
   constructor(private readonly o: TokenServiceOptions) {
     this.cache = new LRUCache({ max: o.cacheEntries ?? 50_000 });
@@ -246,6 +247,18 @@ export class TokenService {
     const domain = await this.o.repos.projects.getDomain(project.domain_id);
     if (!domain || !isTrue(domain.enabled)) throw unauthorizedToken();
     return domain;
+  }
+
+  /**
+   * The token body as JSON text, kept with the validated token: validation of
+   * a known token (the hot path) then costs no rendering or serialising. The
+   * cache entry, and so this text, is dropped whenever identity data changes.
+   */
+  async renderJson(v: ValidatedToken, options: { catalog: boolean }): Promise<string> {
+    let texts = this.rendered.get(v);
+    if (!texts) this.rendered.set(v, (texts = {}));
+    const key = options.catalog ? 'catalog' : 'bare';
+    return (texts[key] ??= JSON.stringify(await this.render(v, options)));
   }
 
   /** Keystone's token body (`{"token": {...}}`). */

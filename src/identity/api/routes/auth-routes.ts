@@ -33,7 +33,10 @@ export function authRoutes(app: FastifyInstance, api: IdentityApi): void {
     const v = await subject(req);
     api.enforce(req, 'identity:validate_token', { 'target.token.user_id': v.user.id });
     const noCatalog = queryBool(req.query['nocatalog']) ?? false;
-    return reply.header('x-subject-token', token).send(await identity.tokens.render(v, { catalog: !noCatalog }));
+    return reply
+      .header('x-subject-token', token)
+      .header('content-type', 'application/json')
+      .send(await identity.tokens.renderJson(v, { catalog: !noCatalog }));
   });
 
   app.head<Q>('/v3/auth/tokens', auth, async (req, reply) => {
