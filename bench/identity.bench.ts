@@ -81,6 +81,16 @@ async function load(pid: number, run: () => Promise<WrkResult>): Promise<WrkResu
   return { ...r, cpuMsPerReq: r.requests > 0 ? (cpuMs(pid) - c0) / r.requests : NaN };
 }
 
+/** Waits (up to 60 s) until the process uses under 5% of a core over a second. */
+async function untilIdle(pid: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const c0 = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    if (cpuMs(pid) - c0 < 50) return;
+  }
+}
+
 export const identityBenchmark: Benchmark = {
   name: 'identity',
   async run(): Promise<BenchResult[]> {
@@ -115,6 +125,8 @@ export const identityBenchmark: Benchmark = {
         runWrk({ url, connections: 16, durationS: DURATION, headers: validateHeaders }),
         runWrk({ url, connections: 16, durationS: DURATION, postJson: authBody }),
       ]);
+      // Like the anchor (which waits for idle uwsgi workers), measure once the work wrk left behind is done.
+      await untilIdle(pid);
       const rss = rssMiB(pid);
 
       let ks: KeystoneFigures | undefined;

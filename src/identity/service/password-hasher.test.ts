@@ -40,3 +40,16 @@ test('hashing runs on pool threads with a lower priority than the event loop (Li
   assert.equal(out.main, 0, 'the event loop keeps its priority');
   assert.ok(out.pool >= 1, `pool threads were reniced: ${r.stdout}`);
 });
+
+test('a queued check whose caller went away is skipped', async () => {
+  const h = createScryptHasher({ N: 16384, r: 8, p: 1, maxConcurrent: 1, niceness: 0 });
+  const encoded = await h.hash('pw');
+  const gone = new AbortController();
+  const first = h.verify('pw', encoded);
+  const second = h.verify('pw', encoded, { signal: gone.signal });
+  const third = h.verify('pw', encoded);
+  gone.abort();
+  assert.equal(await first, true);
+  await assert.rejects(second, (e: Error) => e.name === 'AbortError');
+  assert.equal(await third, true, 'the queue moves on');
+});
