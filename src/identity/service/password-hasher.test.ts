@@ -53,3 +53,27 @@ test('a queued check whose caller went away is skipped', async () => {
   await assert.rejects(second, (e: Error) => e.name === 'AbortError');
   assert.equal(await third, true, 'the queue moves on');
 });
+
+test('the limiter never runs more than max tasks and serves background tasks last', async () => {
+  const { createLimiter } = await import('./password-hasher.js');
+  const limit = createLimiter(2);
+  let running = 0;
+  let peak = 0;
+  const order: string[] = [];
+  const task = (name: string) => async () => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((r) => setTimeout(r, 5));
+    order.push(name);
+    running--;
+  };
+  await Promise.all([
+    limit(task('a')),
+    limit(task('b')),
+    limit(task('bg'), undefined, true),
+    limit(task('c')),
+    limit(task('d')),
+  ]);
+  assert.equal(peak, 2);
+  assert.equal(order.at(-1), 'bg', 'background work waits behind the others');
+});

@@ -5,7 +5,7 @@ import { setPriority } from 'node:os';
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** `signal`: the caller went away; a check still waiting for its turn is skipped (rejects). */
-  verify(password: string, encoded: string, options?: { signal?: AbortSignal | undefined }): Promise<boolean>;
+  verify(password: string, encoded: string, options?: { signal?: AbortSignal | undefined; background?: boolean }): Promise<boolean>;
   /** Whether a stored hash uses other parameters than the configured ones (rehash after a good login). */
   needsRehash(encoded: string): boolean;
   /** Refuses further work (at shutdown). */
@@ -35,14 +35,14 @@ export function createScryptHasher(params: ScryptParams): PasswordHasher {
   // In the background: the first checks (bootstrap, first login) must not wait for it.
   void reniceThreadPool(params.niceness ?? 10).catch(() => 0);
   let closed = false;
-  const derive = async (password: string, salt: Buffer, N: number, r: number, p: number, signal?: AbortSignal): Promise<Buffer> => {
+  const derive = async (password: string, salt: Buffer, N: number, r: number, p: number, signal?: AbortSignal, background = false): Promise<Buffer> => {
     return limit(() => {
       if (closed) return Promise.reject(new Error('password hasher is closed'));
       return new Promise<Buffer>((resolve, reject) => {
         const maxmem = 128 * N * r + 128 * r * p + 1024 * 1024;
         scrypt(password.normalize('NFKC'), salt, KEY_LEN, { N, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));
       });
-    }, signal);
+    }, signal, background);
   };
   const ln = Math.log2(params.N);
 
@@ -58,7 +58,7 @@ export function createScryptHasher(params: ScryptParams): PasswordHasher {
       // Refuse parameters that would make a stored hash a denial of service.
       if (Number(m[1]) > 22 || Number(m[2]) > 32 || Number(m[3]) > 64) return false;
       const expected = Buffer.from(m[5]!, 'base64');
-      const key = await derive(password, Buffer.from(m[4]!, 'base64'), 2 ** Number(m[1]), Number(m[2]), Number(m[3]), options.signal);
+      const key = await derive(password, Buffer.from(m[4]!, 'base64'), 2 ** Number(m[1]), Number(m[2]), Number(m[3]), options.signal, options.background);
       return key.length === expected.length && timingSafeEqual(key, expected);
     },
     needsRehash(encoded) {
@@ -121,25 +121,26 @@ function b64(buf: Buffer): string {
 }
 
 /**
- * A tiny semaphore: at most `max` tasks run at once, the rest wait in order.
- * A waiting task whose signal aborts is dropped (a login flood of abandoned
- * requests must not keep the CPU busy).
+ * A tiny semaphore: at most `max` tasks run at once, the rest wait in order,
+ * background tasks behind all others. A waiting task whose signal aborts is
+ * dropped (a login flood of abandoned requests must not keep the CPU busy).
  */
 export function createLimiter(max: number) {
   let running = 0;
   const waiting: Array<() => void> = [];
-  return async function run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    if (signal?.aborted) {
-      waiting.shift()?.();
-      throw Object.assign(new Error('the request was abandoned'), { name: 'AbortError' });
-    }
-    running++;
+  const waitingBackground: Array<() => void> = [];
+  return async function run<T>(task: () => Promise<T>, signal?: AbortSignal, background = false): Promise<T> {
+    if (running >= max) {
+      // The slot is handed over by the task that finishes: `running` already counts us then.
+      await new Promise<void>((resolve) => (background ? waitingBackground : waiting).push(resolve));
+    } else running++;
     try {
+      if (signal?.aborted) throw Object.assign(new Error('the request was abandoned'), { name: 'AbortError' });
       return await task();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift() ?? waitingBackground.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
