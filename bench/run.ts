@@ -5,8 +5,9 @@
  */
 import { identityBenchmark } from './identity.bench.js';
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
+import { imageBenchmark } from './image.bench.js';
 
-const benchmarks: Benchmark[] = [identityBenchmark];
+const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
