@@ -328,7 +328,10 @@ export class TokenService {
     }
     if (v.system) ctx.system = true;
     if (v.trust) ctx.trustId = v.trust.id;
-    if (v.appCredential) ctx.appCredentialId = v.appCredential.id;
+    if (v.appCredential) {
+      ctx.appCredentialId = v.appCredential.id;
+      if (v.appCredential.accessRules) ctx.accessRules = v.appCredential.accessRules.map((r) => ({ service: r.service, method: r.method, path: r.path }));
+    }
     return ctx;
   }
 
