@@ -159,6 +159,7 @@ export const identityBenchmark: Benchmark = {
         const ki = ks?.issue[c];
         out.push({ name: `identity: issue c=${c}`, value: i.rps, unit: 'req/s', ...anchor('issue', ki?.rps, 'req/s'), ...(i.non2xx ? { note: `${i.non2xx} non-2xx` } : {}) });
         out.push({ name: `identity: issue c=${c} p50/p99`, value: i.p50Ms, unit: `ms / ${i.p99Ms.toFixed(1)} ms`, ...anchor('p50', ki?.p50Ms, `ms / ${ki?.p99Ms ?? NaN} ms`) });
+        out.push({ name: `identity: issue c=${c} cpu/req`, value: i.cpuMsPerReq, unit: 'ms', ...anchor('cpu/req', ki?.cpuMsPerReq, 'ms') });
       }
       out.push({ name: 'identity: validate p99 under password load (c=16+16)', value: underLoad.p99Ms, unit: 'ms', goal: '< 50 ms', met: underLoad.p99Ms < 50, note: `${underLoad.rps.toFixed(0)} validations/s meanwhile` });
       out.push({ name: 'identity: first start (bootstrap) to first token', value: first.seconds, unit: 's', ...anchor('cold start', ks?.coldStartS, 's'), goal: '< 2 s', met: first.seconds < 2 });
