@@ -9,6 +9,8 @@ import { loadNimbusConfig, type ConfigFlags } from '../runtime/load-config.js';
 import { allModules } from '../runtime/modules.js';
 import { migrateAll, startNimbus } from '../runtime/start.js';
 import { join } from 'node:path';
+import { buildTestImage } from '../agents/compute/test-image/build-test-image.js';
+import { runCommand } from '../core/exec.js';
 
 const program = new Command();
 program
@@ -67,6 +69,23 @@ db.command('sync')
     } finally {
       await database.close();
     }
+  });
+
+const image = program.command('image').description('guest images');
+image
+  .command('build-test')
+  .description('build the small CirrOS-like test image from Debian packages (cached under the data dir)')
+  .option('--force', 'rebuild even when the cached image is current')
+  .option('--json', 'print the manifest as JSON')
+  .action(async (opts: { force?: boolean; json?: boolean }) => {
+    const config = loadNimbusConfig(flags());
+    const built = await buildTestImage({
+      dataDir: config.dataDir,
+      run: runCommand,
+      force: Boolean(opts.force),
+      progress: (m) => process.stderr.write(`${m}\n`),
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify({ path: built.path, cached: built.cached, ...built.manifest }, null, 2)}\n` : `${built.path}\n`);
   });
 
 const fernet = program.command('fernet').description('fernet token keys');
