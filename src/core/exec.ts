@@ -16,6 +16,8 @@ export interface RunOptions {
   cwd?: string;
   /** Exit codes that are not failures (default only 0). */
   okCodes?: number[];
+  /** false: never throw for an exit code, return it (a missing command still throws). */
+  check?: boolean;
   /** Max bytes of stdout/stderr kept. Default 64 MiB. */
   maxBuffer?: number;
 }
@@ -61,8 +63,9 @@ export const runCommand: CommandRunner = (command, args, options = {}) =>
       if (!error) return resolve({ stdout: out, stderr: err, code: 0 });
       const e = error as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
       const code = typeof e.code === 'number' ? e.code : null;
-      if (code !== null && (options.okCodes ?? []).includes(code)) return resolve({ stdout: out, stderr: err, code });
+      if (code !== null && (options.check === false || (options.okCodes ?? []).includes(code))) return resolve({ stdout: out, stderr: err, code });
       if (e.code === 'ENOENT') return reject(new CommandError(command, args, null, `${command}: command not found`, out, false));
+      if (options.check === false && code === null) return resolve({ stdout: out, stderr: err, code: e.killed ? 124 : 128 });
       reject(new CommandError(command, args, code, err, out, Boolean(e.killed) && code === null));
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
