@@ -42,7 +42,11 @@ interface Live {
   state: PowerState;
   /** Set while the driver itself stops QEMU, so the exit is not reported as a surprise. */
   stopping: boolean;
+  /** Operations queued or running on this instance; the periodic sync leaves busy instances alone. */
+  busy: number;
   queue: Promise<unknown>;
+  /** An in-flight QMP connect, so concurrent callers share one connection (QEMU's monitor takes one client). */
+  attaching: Promise<QmpClient> | undefined;
 }
 
 export function runStateToPower(status: RunState): PowerState {
@@ -69,6 +73,7 @@ export class QemuDriver implements HypervisorDriver {
   readonly images: ImageCache;
   private readonly live = new Map<string, Live>();
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly qemuBinary: string;
 
   constructor(private readonly opts: QemuDriverOptions) {
@@ -107,6 +112,8 @@ export class QemuDriver implements HypervisorDriver {
 
   /** Closes QMP connections; the guests keep running. */
   async close(): Promise<void> {
+    // From here on this driver must not touch QEMU: a new agent may already be attaching.
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.all([...this.live.values()].map((l) => l.qmp?.close()));
   }
@@ -120,7 +127,7 @@ export class QemuDriver implements HypervisorDriver {
     const out = new Map<string, PowerState>();
     for (const uuid of this.store.list()) {
       const e = this.entry(uuid);
-      if (e.stopping) continue;
+      if (e.stopping || e.busy > 0) continue;
       out.set(uuid, await this.refreshState(uuid));
     }
     return out;
@@ -154,7 +161,7 @@ export class QemuDriver implements HypervisorDriver {
   private entry(uuid: string): Live {
     let e = this.live.get(uuid);
     if (!e) {
-      e = { pid: undefined, qmp: undefined, state: 'nostate', stopping: false, queue: Promise.resolve() };
+      e = { pid: undefined, qmp: undefined, state: 'nostate', stopping: false, busy: 0, queue: Promise.resolve(), attaching: undefined };
       this.live.set(uuid, e);
     }
     return e;
@@ -163,7 +170,8 @@ export class QemuDriver implements HypervisorDriver {
   /** Runs `fn` after every earlier operation on the same instance. */
   private serial<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
     const e = this.entry(uuid);
-    const next = e.queue.then(fn, fn);
+    e.busy++;
+    const next = e.queue.then(fn, fn).finally(() => e.busy--);
     e.queue = next.catch(() => {});
     return next;
   }
@@ -174,7 +182,15 @@ export class QemuDriver implements HypervisorDriver {
     return rec;
   }
 
-  private async attachQmp(uuid: string, p: InstanceDirs): Promise<QmpClient> {
+  private attachQmp(uuid: string, p: InstanceDirs): Promise<QmpClient> {
+    if (this.closed) return Promise.reject(new Error('driver closed'));
+    const e = this.entry(uuid);
+    if (e.qmp?.isOpen) return Promise.resolve(e.qmp);
+    e.attaching ??= this.connectQmp(uuid, p).finally(() => (e.attaching = undefined));
+    return e.attaching;
+  }
+
+  private async connectQmp(uuid: string, p: InstanceDirs): Promise<QmpClient> {
     const e = this.entry(uuid);
     let lastErr: unknown;
     for (let i = 0; i < 20; i++) {
@@ -188,7 +204,7 @@ export class QemuDriver implements HypervisorDriver {
         qmp.on('close', () => {
           if (e.qmp === qmp) e.qmp = undefined;
           // QEMU exited (guest powered off, crashed, or killed): confirm and report.
-          if (!e.stopping) void this.refreshState(uuid).catch(() => {});
+          if (!e.stopping && !this.closed) void this.refreshState(uuid).catch(() => {});
         });
         return qmp;
       } catch (err) {
