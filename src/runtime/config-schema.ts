@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
+import { qemuSection } from '../agents/compute/qemu/config.js';
+import { linuxNetworkSection } from '../agents/network/linux/config.js';
+import { metadataSection } from '../metadata/config.js';
 
 /**
  * The one configuration schema of Nimbus. Each service declares its own
@@ -44,6 +47,9 @@ export const configSchema = Type.Object(
       servicePassword: Type.String({ default: '', description: 'its password (generated at bootstrap when empty)' }),
     }),
     identity: identitySection,
+    metadata: metadataSection,
+    qemu: qemuSection,
+    linuxNetwork: linuxNetworkSection,
   },
   { additionalProperties: false },
 );
