@@ -128,6 +128,25 @@ test('DHCP lease by MAC with option 121, metadata through the proxy, no forging,
   assert.doesNotMatch(readFileSync(dp.dnsmasq.files(netId).host, 'utf8'), /10\.77\.0\.6/);
   assert.equal(await lab.ip.link(undefined, Names.tap(portB.id)), undefined);
 
+  // Agent restart: the old process's listeners die with it; a new data plane on the same
+  // state adopts dnsmasq and the namespace and serves metadata again.
+  await dp.close();
+  const pid = dp.dnsmasq.pid(netId);
+  dp = new LinuxDataPlane({ ip: lab.ip, log: silentLog(), stateDir: join(lab.dir, 'network'), metadata: { upstream: { host: '127.0.0.1', port: (app.server.address() as AddressInfo).port }, sharedSecret: SECRET } });
+  await dp.apply({ ...desired(), ports: [dhcpPort, portA] });
+  assert.equal(dp.dnsmasq.pid(netId), pid, 'the running dnsmasq is kept (reloaded, not restarted)');
+  assert.equal(await get(vmA, '/latest/meta-data/instance-id'), 'i-0000000a');
+
+  // Leftovers with our naming that no journal knows (a crash mid-create) are removed too.
+  const strayBridge = Names.bridge(crypto.randomUUID());
+  const strayTap = Names.tap(crypto.randomUUID());
+  await lab.ip.bridgeAdd(undefined, strayBridge);
+  await lab.ip.tapAdd(undefined, strayTap);
+  await dp.apply({ ...desired(), ports: [dhcpPort, portA] });
+  assert.equal(await lab.ip.link(undefined, strayBridge), undefined);
+  assert.equal(await lab.ip.link(undefined, strayTap), undefined);
+  assert.ok(await lab.ip.link(undefined, Names.tap(portA.id)), 'the wanted tap stays');
+
   // Everything goes: namespace, dnsmasq, listener, bridge, vxlan, taps, rules.
   await dp.teardown();
   const inv = await dp.inventory();
