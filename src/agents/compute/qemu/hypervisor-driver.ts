@@ -49,7 +49,8 @@ export interface SpawnRequest {
   memoryMiB: number;
   /** Root disk size (flavor root_gb); 0/undefined keeps the image's virtual size. */
   rootDiskBytes?: number;
-  image: BaseImageSource;
+  /** Absent when booting from a volume: the first volume is then the boot disk. */
+  image?: BaseImageSource;
   nics: VifNic[];
   volumes?: VolumeConnection[];
 }
@@ -90,6 +91,8 @@ export interface HypervisorDriver {
   /** Writes a standalone qcow2 of the root disk to `dest` (the guest is paused while copying). */
   snapshot(uuid: string, dest: string): Promise<{ format: 'qcow2'; size: number }>;
   rescue(uuid: string, image: BaseImageSource): Promise<void>;
+  /** New root disk from `image` (same NICs, volumes, identity); the guest ends running. */
+  rebuild(uuid: string, image: BaseImageSource, rootDiskBytes?: number): Promise<void>;
   unrescue(uuid: string): Promise<void>;
   /** Cold resize: new vcpus/memory, root disk grown (never shrunk). */
   resize(uuid: string, change: { vcpus: number; memoryMiB: number; rootDiskBytes?: number }): Promise<void>;

@@ -7,7 +7,7 @@ import { ImageCache, type BaseImageSource } from './image-cache.js';
 import { InstanceStore, type InstanceDirs, type InstanceRecord } from './instance-store.js';
 import { diskDriveArgs, qemuArgs, validateSpec, type Accel, type DiskSpec, type InstanceSpec } from './qemu-command.js';
 import { killQemu, launchQemu, qemuAlive, readPid, waitForExit } from './qemu-process.js';
-import { QmpClient } from './qmp-client.js';
+import { QmpClient, QmpError } from './qmp-client.js';
 import type { RunState } from './qmp-types.js';
 
 /**
@@ -32,6 +32,8 @@ export interface QemuDriverOptions {
   vif: VifPlugger;
   /** How often to compare QEMU's run state with what was last reported. 0 disables. */
   syncIntervalMs?: number;
+  /** How long a hot-unplug waits for the guest to release the device. Default 60 s. */
+  unplugTimeoutMs?: number;
   /** Called when an instance's power state changes (guest shut down, crashed...). */
   onPowerStateChange?: (uuid: string, state: PowerState, previous: PowerState) => void;
 }
@@ -315,10 +317,17 @@ export class QemuDriver implements HypervisorDriver {
       if (this.store.read(req.uuid)) throw new Error(`instance ${req.uuid} already exists on this host`);
       const p = this.store.create(req.uuid);
       try {
-        const base = await this.images.ensure(req.image);
-        await this.images.createOverlay(base, p.rootDisk, req.rootDiskBytes);
-        const disks: DiskSpec[] = [{ id: 'virtio-disk0', path: p.rootDisk, format: 'qcow2', bootIndex: 1 }];
-        (req.volumes ?? []).forEach((v, i) => disks.push(volumeDisk(v, i + 1)));
+        const disks: DiskSpec[] = [];
+        if (req.image) {
+          const base = await this.images.ensure(req.image);
+          await this.images.createOverlay(base, p.rootDisk, req.rootDiskBytes);
+          disks.push({ id: 'virtio-disk0', path: p.rootDisk, format: 'qcow2', bootIndex: 1 });
+        } else if (!req.volumes?.length) {
+          throw new Error('nothing to boot: no image and no volume');
+        }
+        // Boot from volume: the first volume takes virtio-disk0 and boot index 1.
+        const offset = disks.length;
+        (req.volumes ?? []).forEach((v, i) => disks.push({ ...volumeDisk(v, i + offset), ...(offset === 0 && i === 0 ? { bootIndex: 1 } : {}) }));
         const spec: InstanceSpec = {
           uuid: req.uuid,
           name: req.name,
@@ -330,7 +339,7 @@ export class QemuDriver implements HypervisorDriver {
           nics: req.nics,
         };
         validateSpec(spec);
-        this.store.write(req.uuid, { spec, baseImage: this.images.baseName(req.image.imageId), createdAt: new Date().toISOString() });
+        this.store.write(req.uuid, { spec, ...(req.image ? { baseImage: this.images.baseName(req.image.imageId) } : {}), createdAt: new Date().toISOString() });
         await this.start(req.uuid);
       } catch (err) {
         // Roll back: no process, no tap, no files left for a failed build.
@@ -467,6 +476,26 @@ export class QemuDriver implements HypervisorDriver {
     });
   }
 
+  rebuild(uuid: string, image: BaseImageSource, rootDiskBytes?: number): Promise<void> {
+    return this.serial(uuid, async () => {
+      const rec = this.record(uuid);
+      if (rec.rescue) throw new Error(`instance ${uuid} is rescued`);
+      const p = this.store.paths(uuid);
+      const base = await this.images.ensure(image);
+      await this.kill(uuid);
+      const fresh = `${p.rootDisk}.new`;
+      rmSync(fresh, { force: true });
+      await this.images.createOverlay(base, fresh, rootDiskBytes);
+      const { renameSync } = await import('node:fs');
+      renameSync(fresh, p.rootDisk);
+      const disks = rec.spec.disks.some((d) => d.id === 'virtio-disk0')
+        ? rec.spec.disks
+        : [{ id: 'virtio-disk0', path: p.rootDisk, format: 'qcow2' as const, bootIndex: 1 }, ...rec.spec.disks.map((d) => ({ ...d, bootIndex: undefined }))];
+      this.store.write(uuid, { ...rec, spec: { ...rec.spec, disks }, baseImage: this.images.baseName(image.imageId) });
+      await this.start(uuid);
+    });
+  }
+
   unrescue(uuid: string): Promise<void> {
     return this.serial(uuid, async () => {
       const rec = this.record(uuid);
@@ -532,12 +561,12 @@ export class QemuDriver implements HypervisorDriver {
     return this.serial(uuid, async () => {
       const rec = this.record(uuid);
       const disk = rec.spec.disks.find((d) => d.volumeId === volumeId);
-      if (!disk) throw new Error(`volume ${volumeId} is not attached to ${uuid}`);
+      if (!disk) return; // not attached: nothing to do (Nova's detach is idempotent)
       const qmp = this.entry(uuid).qmp;
       if (qmp?.isOpen) {
-        const gone = qmp.waitForEvent('DEVICE_DELETED', (ev) => ev.data?.['device'] === disk.id, 30_000);
-        await qmp.execute('device_del', { id: disk.id });
-        await gone;
+        if (!(await this.unplugDevice(qmp, disk.id, this.opts.unplugTimeoutMs ?? 60_000))) {
+          throw new Error(`the guest did not release volume ${volumeId} (no ACPI hot-unplug): it stays attached`);
+        }
         await qmp.execute('blockdev-del', { 'node-name': `${disk.id}-fmt` });
         await qmp.execute('blockdev-del', { 'node-name': `${disk.id}-file` });
       }
@@ -575,13 +604,13 @@ export class QemuDriver implements HypervisorDriver {
     return this.serial(uuid, async () => {
       const rec = this.record(uuid);
       const nic = rec.spec.nics.find((n) => n.mac.toLowerCase() === mac.toLowerCase());
-      if (!nic) throw new Error(`no interface with MAC ${mac} on ${uuid}`);
+      if (!nic) return; // not attached: nothing to do
       const qmp = this.entry(uuid).qmp;
       if (qmp?.isOpen) {
-        const gone = qmp.waitForEvent('DEVICE_DELETED', (ev) => ev.data?.['device'] === nic.id, 30_000);
-        await qmp.execute('device_del', { id: nic.id });
-        await gone;
+        const released = await this.unplugDevice(qmp, nic.id, this.opts.unplugTimeoutMs ?? 60_000);
+        // A guest that never answers the unplug keeps a NIC with no backend: it is cut off from the tap.
         await qmp.execute('netdev_del', { id: `host${nic.id}` });
+        if (!released) this.opts.log.warn({ uuid, mac }, 'guest did not release the NIC; its backend was removed and the device goes at the next boot');
       }
       await this.opts.vif.unplug(nic);
       this.store.write(uuid, { ...rec, spec: { ...rec.spec, nics: rec.spec.nics.filter((n) => n !== nic) } });
@@ -608,6 +637,34 @@ export class QemuDriver implements HypervisorDriver {
   serialConsoleSocket(uuid: string): string {
     this.record(uuid);
     return this.store.paths(uuid).serialSocket;
+  }
+
+  /**
+   * device_del needs the guest's cooperation (ACPI eject). A guest that is
+   * still booting misses the request, so it is repeated until the device is
+   * gone (DEVICE_DELETED) or `timeoutMs` passes. Returns whether it went.
+   */
+  private async unplugDevice(qmp: QmpClient, id: string, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    let deleted = false;
+    const onEvent = (ev: { event: string; data?: Record<string, unknown> }) => {
+      if (ev.event === 'DEVICE_DELETED' && ev.data?.['device'] === id) deleted = true;
+    };
+    qmp.on('event', onEvent);
+    try {
+      while (!deleted && Date.now() < until) {
+        try {
+          await qmp.execute('device_del', { id });
+        } catch (err) {
+          if (err instanceof QmpError && err.errorClass === 'DeviceNotFound') return true;
+          // "already in the process of unplug" and the like: keep waiting.
+        }
+        for (let i = 0; i < 50 && !deleted && Date.now() < until; i++) await sleep(100);
+      }
+      return deleted;
+    } finally {
+      qmp.off('event', onEvent);
+    }
   }
 
   /** On q35, a hot-plugged device needs a free PCIe root port; `pc` hot-plugs through ACPI on the root bus. */
