@@ -70,6 +70,11 @@ export interface DpSecurityGroup {
   rules: DpSecurityGroupRule[];
   /** Stateless groups (Neutron's stateful=false) skip connection tracking. */
   stateful?: boolean;
+  /**
+   * Addresses of every port in the group, on any host (for remote-group
+   * rules). Absent: computed from the ports in the desired state.
+   */
+  members?: string[];
 }
 
 export interface DpFloatingIp {

@@ -73,8 +73,16 @@ export function buildFirewallRules(d: DesiredState): FirewallRules {
   const ports = d.ports.filter(isComputePort);
   // Members of each group: fixed IPs and allowed address pairs of its ports (Neutron puts both in the ipset).
   const members = new Map<string, Record<Family, Set<string>>>();
+  for (const g of d.securityGroups) {
+    if (!g.members) continue;
+    const m = { 4: new Set<string>(), 6: new Set<string>() };
+    for (const a of g.members) m[isV6(a) ? 6 : 4].add(hostCidr(a));
+    members.set(g.id, m);
+  }
+  const explicit = new Set(d.securityGroups.filter((g) => g.members).map((g) => g.id));
   for (const p of d.ports) {
     for (const g of p.securityGroupIds) {
+      if (explicit.has(g)) continue;
       const m = members.get(g) ?? { 4: new Set<string>(), 6: new Set<string>() };
       for (const f of p.fixedIps) m[isV6(f.ip) ? 6 : 4].add(hostCidr(f.ip));
       for (const a of p.allowedAddressPairs) m[isV6(a.ipAddress) ? 6 : 4].add(hostCidr(a.ipAddress));
