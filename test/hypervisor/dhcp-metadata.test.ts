@@ -117,6 +117,19 @@ test('DHCP lease by MAC with option 121, metadata through the proxy, no forging,
   // Forged identity headers are dropped by the proxy.
   const forged = await get(vmB, '/latest/meta-data/instance-id', [`X-Instance-ID: ${instA}`, 'X-Forwarded-For: 10.77.0.5', 'X-Tenant-ID: proj-1', 'X-Instance-ID-Signature: 00']);
   assert.equal(forged, 'i-0000000b');
+  // Taking another VM's address does not get its metadata: anti-spoofing drops the packets.
+  await lab.ip.addrAdd(vmB, 'eth0', '10.77.0.5/32');
+  const stolen = await lab.inNs(vmB, 'busybox', ['timeout', '5', 'busybox', 'wget', '-q', '-O', '-', '-Y', 'off', 'http://169.254.169.254/latest/meta-data/instance-id'], 10_000);
+  // B's own address is still the route's source, so ask explicitly from the stolen one through a second route table entry.
+  await lab.ip.routeReplace(vmB, '169.254.169.254/32', { via: '10.77.0.2' });
+  await lab.inNs(vmB, 'ip', ['route', 'replace', '169.254.169.254/32', 'via', '10.77.0.2', 'src', '10.77.0.5']);
+  const spoofed = await lab.inNs(vmB, 'busybox', ['timeout', '5', 'busybox', 'wget', '-q', '-O', '-', 'http://169.254.169.254/latest/meta-data/instance-id'], 10_000);
+  assert.notEqual(spoofed.stdout, 'i-0000000a', 'B never reads A\'s metadata');
+  assert.equal(spoofed.stdout, '', 'the spoofed request does not get through at all');
+  assert.equal(stolen.stdout, 'i-0000000b', 'from its own address B still gets its own');
+  await lab.ip.addrDel(vmB, 'eth0', '10.77.0.5/32');
+  await lab.ip.routeReplace(vmB, '169.254.169.254/32', { via: '10.77.0.2' });
+
   // An address that belongs to no port gets nothing.
   await lab.ip.addrAdd(stranger, 'eth0', '10.77.0.77/24');
   await lab.ip.routeReplace(stranger, '169.254.169.254/32', { via: '10.77.0.2' });

@@ -31,6 +31,8 @@ const tenSub = crypto.randomUUID();
 const routerId = crypto.randomUUID();
 const sg = crypto.randomUUID();
 const instA = crypto.randomUUID();
+const otherNet = crypto.randomUUID();
+const otherSub = crypto.randomUUID();
 
 const base = { projectId: 'p', securityGroupIds: [] as string[], portSecurityEnabled: false, allowedAddressPairs: [] };
 const gwPort: DpPort = { ...base, id: crypto.randomUUID(), networkId: extNet, mac: 'fa:16:3e:40:00:02', fixedIps: [{ subnetId: extSub, ip: '172.31.77.10' }], deviceOwner: 'network:router_gateway', deviceId: routerId };
@@ -38,12 +40,15 @@ const rif: DpPort = { ...base, id: crypto.randomUUID(), networkId: tenNet, mac: 
 const a: DpPort = { ...base, id: crypto.randomUUID(), networkId: tenNet, mac: 'fa:16:3e:40:01:05', fixedIps: [{ subnetId: tenSub, ip: '10.80.0.5' }], deviceOwner: 'compute:nova', deviceId: instA, securityGroupIds: [sg], portSecurityEnabled: true };
 const b: DpPort = { ...base, id: crypto.randomUUID(), networkId: tenNet, mac: 'fa:16:3e:40:01:06', fixedIps: [{ subnetId: tenSub, ip: '10.80.0.6' }], deviceOwner: 'compute:nova', deviceId: crypto.randomUUID(), securityGroupIds: [sg], portSecurityEnabled: true };
 
+// Another tenant's network with a VM, attached to no router of ours.
+const c: DpPort = { ...base, id: crypto.randomUUID(), networkId: otherNet, mac: 'fa:16:3e:40:02:05', fixedIps: [{ subnetId: otherSub, ip: '10.83.0.5' }], deviceOwner: 'compute:nova', deviceId: crypto.randomUUID(), projectId: 'q' };
 const desired = (withFip = true, withRouter = true): DesiredState => ({
   networks: [
+    { id: otherNet, type: 'vxlan', segmentationId: 4000 + Math.floor(Math.random() * 1000), mtu: 1450, subnets: [{ id: otherSub, cidr: '10.83.0.0/24', ipVersion: 4, gatewayIp: '10.83.0.1', enableDhcp: false }] },
     { id: extNet, type: 'flat', mtu: 1500, external: true, hostAddress: '172.31.77.1/24', subnets: [{ id: extSub, cidr: '172.31.77.0/24', ipVersion: 4, gatewayIp: '172.31.77.1', enableDhcp: false }] },
     { id: tenNet, type: 'vxlan', segmentationId: 3000 + Math.floor(Math.random() * 60000), mtu: 1450, subnets: [{ id: tenSub, cidr: '10.80.0.0/24', ipVersion: 4, gatewayIp: '10.80.0.1', enableDhcp: false }] },
   ],
-  ports: withRouter ? [gwPort, rif, a, b] : [a, b],
+  ports: withRouter ? [gwPort, rif, a, b, c] : [a, b, c],
   securityGroups: [{ id: sg, rules: [{ id: 'e', direction: 'egress', ethertype: 'IPv4' }, { id: 'i', direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' }, { id: 't', direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portRangeMin: 80, portRangeMax: 80 }] }],
   routers: withRouter
     ? [{ id: routerId, interfacePortIds: [rif.id], gatewayPortId: gwPort.id, enableSnat: true, routes: [], floatingIps: withFip ? [{ id: 'f1', floatingIp: '172.31.77.50', fixedIp: '10.80.0.5', portId: a.id }] : [] }]
@@ -61,6 +66,7 @@ before(async () => {
   for (const [name, p] of [['a', a], ['b', b]] as const) {
     vm[name] = await lab.fakeVm({ tap: Names.tap(p.id), bridge: Names.bridge(tenNet), mac: p.mac, cidr: `${p.fixedIps[0]!.ip}/24`, gateway: '10.80.0.1', mtu: 1450 });
   }
+  vm['c'] = await lab.fakeVm({ tap: Names.tap(c.id), bridge: Names.bridge(otherNet), mac: c.mac, cidr: '10.83.0.5/24', gateway: '10.83.0.1', mtu: 1450 });
   await dp.apply(desired());
   await lab.inNs(vm['a']!, 'sh', ['-c', '(while true; do echo web-a | busybox nc -l -p 80 >/dev/null 2>&1; done) >/dev/null 2>&1 &']);
 });
@@ -87,6 +93,9 @@ test('floating IP reachable from the host; SNAT for the others; metadata through
   const ct = await lab.inNs(host, 'conntrack', ['-L', '-p', 'icmp']);
   assert.match(ct.stdout, /src=172\.31\.77\.10 dst=172\.31\.77\.1/, ct.stdout);
   assert.match(ct.stdout, /src=172\.31\.77\.50 dst=172\.31\.77\.1/, ct.stdout);
+  // Another tenant's network is not reachable: no router joins it to ours.
+  assert.notEqual((await ping(vm['a']!, '10.83.0.5')).code, 0, 'no path to another tenant network');
+  assert.notEqual((await ping(vm['c']!, '10.80.0.5')).code, 0);
   // Metadata via the router (no DHCP namespace on this network): redirect to the proxy in qrouter-.
   await lab.ip.routeReplace(vm['a'], '169.254.169.254/32', { via: '10.80.0.1' });
   const md = await lab.inNs(vm['a']!, 'busybox', ['timeout', '10', 'busybox', 'wget', '-q', '-O', '-', 'http://169.254.169.254/latest/meta-data/instance-id'], 15_000);
