@@ -5,8 +5,9 @@
  */
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
 import { hypervisorBench } from './hypervisor.bench.js';
+import { imageBenchmark } from './image.bench.js';
 
-const benchmarks: Benchmark[] = [hypervisorBench];
+const benchmarks: Benchmark[] = [imageBenchmark, hypervisorBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

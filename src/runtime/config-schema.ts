@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
+import { imageSection } from '../image/config.js';
 import { qemuSection } from '../agents/compute/qemu/config.js';
 import { linuxNetworkSection } from '../agents/network/linux/config.js';
 import { metadataSection } from '../metadata/config.js';
@@ -47,6 +48,7 @@ export const configSchema = Type.Object(
       servicePassword: Type.String({ default: '', description: 'its password (generated at bootstrap when empty)' }),
     }),
     identity: identitySection,
+    image: imageSection,
     metadata: metadataSection,
     qemu: qemuSection,
     linuxNetwork: linuxNetworkSection,
