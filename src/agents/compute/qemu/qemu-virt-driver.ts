@@ -107,6 +107,8 @@ export class QemuVirtDriver {
     readonly host: string,
     private readonly log: Log,
     private readonly qemuBinary = 'qemu-system-x86_64',
+    /** How long stop and soft reboot wait for the guest's clean shutdown. */
+    private readonly softShutdownMs = 60_000,
   ) {}
 
   /** Guests are found on disk (their instance directories), not adopted from the database. */
@@ -161,12 +163,12 @@ export class QemuVirtDriver {
   }
 
   async reboot(uuid: string, hard: boolean): Promise<void> {
-    await this.qemu.reboot(uuid, hard ? 'HARD' : 'SOFT');
+    await this.qemu.reboot(uuid, hard ? 'HARD' : 'SOFT', this.softShutdownMs);
   }
 
   async powerOff(uuid: string): Promise<void> {
     if ((await this.powerState(uuid)) === 'shutdown') return;
-    await this.qemu.powerOff(uuid);
+    await this.qemu.powerOff(uuid, this.softShutdownMs);
   }
 
   async powerOn(uuid: string): Promise<void> {
