@@ -211,6 +211,24 @@ export class IpTool {
 
   // ------------------------------------------------------------ bridge fdb, sysctl
 
+  /** Flood destinations of a VXLAN device (the all-zero MAC entries). */
+  async fdbFloodDsts(ns: Ns, dev: string): Promise<string[]> {
+    const r = await this.exec(ns, 'bridge', ['-j', 'fdb', 'show', 'dev', checkIfName(dev)], { check: false });
+    if (r.code !== 0 || !r.stdout.trim()) return [];
+    return (JSON.parse(r.stdout) as { mac: string; dst?: string }[]).filter((e) => e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!);
+  }
+
+  /** Makes `cidrs` the addresses of `dev` for one family (others of that family are removed, `keep` stays). */
+  async addrSync(ns: Ns, dev: string, cidrs: string[], family: 'inet' | 'inet6', keep: string[] = []): Promise<void> {
+    for (const c of cidrs) await this.addrAdd(ns, dev, c);
+    const want = new Set([...cidrs, ...keep]);
+    for (const a of (await this.addrs(ns, dev)).flatMap((x) => x.addr_info)) {
+      if (a.family !== family || a.scope === 'link') continue;
+      const c = `${a.local}/${a.prefixlen}`;
+      if (!want.has(c)) await this.addrDel(ns, dev, c);
+    }
+  }
+
   async fdbAppend(ns: Ns, mac: string, dev: string, dst: string): Promise<void> {
     await this.exec(ns, 'bridge', ['fdb', 'append', mac, 'dev', checkIfName(dev), 'dst', dst]);
   }

@@ -123,10 +123,14 @@ export class LinuxDataPlane {
       const vx = this.opts.vxlan ?? {};
       uplink = Names.vxlan(n.segmentationId);
       this.journal.add({ kind: 'link', name: uplink });
-      const fresh = !(await this.ip.link(undefined, uplink));
       await this.ip.vxlanAdd(undefined, uplink, { vni: n.segmentationId, mtu: n.mtu, ...(vx.localIp ? { local: vx.localIp } : {}), ...(vx.dev ? { dev: vx.dev } : {}), ...(vx.group ? { group: vx.group } : {}), ...(vx.port ? { port: vx.port } : {}) });
-      // Unicast flooding to every peer (l2population-style) when there is no multicast group.
-      if (fresh && !vx.group) for (const peer of vx.peers ?? []) await this.ip.fdbAppend(undefined, '00:00:00:00:00:00', uplink, peer);
+      // Unicast flooding to every peer (l2population-style) when there is no multicast group; peers may come and go.
+      if (!vx.group) {
+        const have = await this.ip.fdbFloodDsts(undefined, uplink);
+        const want = vx.peers ?? [];
+        for (const peer of want) if (!have.includes(peer)) await this.ip.fdbAppend(undefined, '00:00:00:00:00:00', uplink, peer);
+        for (const old of have) if (!want.includes(old)) await this.ip.fdbDel(undefined, '00:00:00:00:00:00', uplink, old);
+      }
     } else if (n.type === 'flat' || n.type === 'vlan') {
       const phys = n.physicalNetwork ? this.opts.physicalInterfaces?.[n.physicalNetwork] : undefined;
       if (phys && n.type === 'flat') uplink = phys;
@@ -171,12 +175,13 @@ export class LinuxDataPlane {
     await this.ip.linkSet(undefined, hostEnd, { mtu: n.mtu, master: Names.bridge(n.id), up: true });
     await this.ip.linkSet(ns, nsEnd, { address: dhcpPort.mac, mtu: n.mtu, up: true });
     const subnets = new Map(n.subnets.map((s) => [s.id, s]));
-    for (const f of dhcpPort.fixedIps) {
+    const cidrs = dhcpPort.fixedIps.flatMap((f) => {
       const s = subnets.get(f.subnetId);
-      if (s && s.ipVersion === 4) await this.ip.addrAdd(ns, nsEnd, `${f.ip}/${s.cidr.split('/')[1]}`);
-    }
+      return s && s.ipVersion === 4 ? [`${f.ip}/${s.cidr.split('/')[1]}`] : [];
+    });
     const isolatedMetadata = Boolean(this.proxy);
-    if (isolatedMetadata) await this.ip.addrAdd(ns, nsEnd, `${METADATA_IP}/32`);
+    // The port's addresses exactly (a changed fixed IP replaces the old one), plus the metadata address.
+    await this.ip.addrSync(ns, nsEnd, isolatedMetadata ? [...cidrs, `${METADATA_IP}/32`] : cidrs, 'inet');
     const cfg: DhcpConfig = {
       networkId: n.id,
       mtu: n.mtu,

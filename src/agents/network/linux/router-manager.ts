@@ -73,9 +73,11 @@ export class RouterManager {
     const want = new Set<string>();
     for (const f of port.fixedIps) {
       const len = prefixOf(net, f.subnetId);
-      if (len) want.add(`${f.ip}/${len}`);
+      if (len && !f.ip.includes(':')) want.add(`${f.ip}/${len}`);
     }
-    for (const cidr of want) await this.ip.addrAdd(ns, inner, cidr);
+    // Floating IPs (/32 on qg-) are managed by ensure(); keep them here.
+    const keep = (await this.ip.addrs(ns, inner)).flatMap((a) => a.addr_info).filter((a) => a.prefixlen === 32).map((a) => `${a.local}/32`);
+    await this.ip.addrSync(ns, inner, [...want], 'inet', keep);
   }
 
   private async ensure(r: DpRouter, ports: Map<string, DpPort>, nets: Map<string, DpNetwork>): Promise<void> {
