@@ -107,6 +107,20 @@ test('removing the ICMP rule stops the ping, restoring it brings it back', { ski
   assert.equal(await ping('client', '10.79.0.10'), true);
 });
 
+test('removing a rule also ends the flows it allowed (a running ping stops)', { skip, timeout: 60_000 }, async () => {
+  const out = join(lab.dir, 'ping.out');
+  // One long ping: every echo request belongs to the same tracked flow.
+  await lab.inNs(vm['client']!, 'sh', ['-c', `busybox ping -i 0.2 -c 40 10.79.0.10 > ${out} 2>&1 &`]);
+  await new Promise((r) => setTimeout(r, 2_500));
+  await dp.apply(desired(false));
+  await new Promise((r) => setTimeout(r, 7_000));
+  const { readFileSync } = await import('node:fs');
+  const seqs = [...readFileSync(out, 'utf8').matchAll(/seq=(\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(seqs.length > 3, `replies before the change: ${seqs.length}`);
+  assert.ok(Math.max(...seqs) < 30, `no replies once the rule is gone (last seq ${Math.max(...seqs)})`);
+  await dp.apply(desired(true));
+});
+
 test('egress rules: no egress rule means nothing out, but replies to allowed ingress flow (stateful)', { skip, timeout: 60_000 }, async () => {
   assert.equal(await ping('locked', '10.79.0.14'), false, 'locked has no egress rules');
   assert.equal(await tcp('client', '10.79.0.13', 7000), true, 'the reply to an allowed connection gets out');

@@ -63,3 +63,14 @@ test('nft anti-spoof table: MAC and ARP sender checks per secured port', () => {
   assert.match(nft, /arp saddr ip != \{ 0\.0\.0\.0, 10\.0\.0\.5, 10\.0\.0\.100\/30 \} drop/);
   assert.doesNotMatch(nft, new RegExp(Names.tap(c.id)));
 });
+
+test('removed rules turn into conntrack deletions for the port\'s flows', async () => {
+  const { conntrackDeletions, portRuleKeys } = await import('./security-groups.js');
+  const before = portRuleKeys(d);
+  const after = portRuleKeys({ ...d, securityGroups: [{ id: 'sg1', rules: d.securityGroups[0]!.rules.filter((r) => r.id !== 'r1' && r.id !== 'r3') }, d.securityGroups[1]!] });
+  assert.deepEqual(conntrackDeletions(before, after), [
+    ['-D', '-f', 'ipv4', '-d', '10.0.0.5', '-p', 'tcp', '--dport', '22'],
+    ['-D', '-f', 'ipv4', '-d', '10.0.0.5', '-p', 'icmp'],
+  ]);
+  assert.deepEqual(conntrackDeletions(before, before), []);
+});

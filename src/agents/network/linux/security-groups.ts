@@ -200,7 +200,54 @@ export function nftAntiSpoof(ports: DpPort[]): string {
   return lines.join('\n');
 }
 
+/** What a port's rules allow, as comparable keys (one per rule, independent of rule ids). */
+export function portRuleKeys(d: DesiredState): Map<string, { ips: string[]; keys: Map<string, DpSecurityGroupRule> }> {
+  const groups = new Map(d.securityGroups.map((g) => [g.id, g]));
+  const out = new Map<string, { ips: string[]; keys: Map<string, DpSecurityGroupRule> }>();
+  for (const p of d.ports.filter(isComputePort)) {
+    const keys = new Map<string, DpSecurityGroupRule>();
+    if (p.portSecurityEnabled) {
+      for (const r of p.securityGroupIds.flatMap((g) => groups.get(g)?.rules ?? [])) {
+        keys.set(JSON.stringify([r.direction, r.ethertype, r.protocol ?? null, r.portRangeMin ?? null, r.portRangeMax ?? null, r.remoteIpPrefix ?? null, r.remoteGroupId ?? null]), r);
+      }
+    } else {
+      keys.set('open', { id: 'open', direction: 'ingress', ethertype: 'IPv4' });
+    }
+    out.set(p.id, { ips: p.fixedIps.map((f) => f.ip), keys });
+  }
+  return out;
+}
+
+/**
+ * conntrack deletions that end connections a removed rule allowed: without
+ * them an established flow (a running ping, an open session) outlives the
+ * rule. Neutron's iptables firewall does the same.
+ */
+export function conntrackDeletions(before: ReturnType<typeof portRuleKeys>, after: ReturnType<typeof portRuleKeys>): string[][] {
+  const out: string[][] = [];
+  for (const [portId, prev] of before) {
+    const now = after.get(portId);
+    if (!now) continue; // a removed port's flows die with its tap
+    for (const [key, r] of prev.keys) {
+      if (now.keys.has(key)) continue;
+      for (const ip of prev.ips) {
+        if (isV6(ip) !== (r.ethertype === 'IPv6')) continue;
+        const args = ['-D', '-f', isV6(ip) ? 'ipv6' : 'ipv4', r.direction === 'ingress' ? '-d' : '-s', ip];
+        const proto = r.protocol == null || r.protocol === 'any' ? undefined : String(r.protocol).toLowerCase();
+        if (proto && /^(tcp|udp|icmp|icmpv6|sctp)$/.test(proto)) {
+          args.push('-p', proto === 'icmp' && isV6(ip) ? 'icmpv6' : proto);
+          if ((proto === 'tcp' || proto === 'udp' || proto === 'sctp') && r.portRangeMin != null && r.portRangeMin === r.portRangeMax) args.push('--dport', String(r.portRangeMin));
+        }
+        out.push(args);
+      }
+    }
+  }
+  return out;
+}
+
 export class SecurityGroupFirewall {
+  private previous: ReturnType<typeof portRuleKeys> = new Map();
+
   constructor(
     private readonly ip: IpTool,
     private readonly tools: FirewallTools = DEFAULT_TOOLS,
@@ -222,6 +269,10 @@ export class SecurityGroupFirewall {
     await this.destroyStaleIpsets(new Set(rules.ipsets.keys()));
     // Atomic replace: create (no-op if present), delete, define, in one transaction.
     await this.ip.exec(undefined, 'nft', ['-f', '-'], { input: `table bridge ${NFT_TABLE}\ndelete table bridge ${NFT_TABLE}\n${rules.nft}\n` });
+    const now = portRuleKeys(d);
+    // conntrack exits 1 when nothing matched; a missing tool only loses the flush.
+    for (const args of conntrackDeletions(this.previous, now)) await this.ip.exec(undefined, 'conntrack', args, { check: false }).catch(() => undefined);
+    this.previous = now;
   }
 
   /** Removes every chain, jump, set and table this firewall made. */
