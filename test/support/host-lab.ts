@@ -16,6 +16,10 @@ import { IpTool } from '../../src/agents/network/linux/ip-tool.js';
  */
 
 export async function dataPlaneSkipReason(): Promise<string | false> {
+  return required(await dataPlaneSkipReasonRaw());
+}
+
+async function dataPlaneSkipReasonRaw(): Promise<string | false> {
   if (process.platform !== 'linux') return 'needs Linux';
   if (userInfo().uid !== 0) return 'needs root (network namespaces, bridges, iptables)';
   for (const tool of ['ip', 'bridge', 'iptables-restore', 'ipset', 'nft', 'dnsmasq', 'busybox']) {
@@ -33,8 +37,21 @@ export async function dataPlaneSkipReason(): Promise<string | false> {
   return false;
 }
 
+/**
+ * CI sets NIMBUS_REQUIRE_REAL_VM=1: there a missing prerequisite is a failure,
+ * never a silent skip.
+ */
+function required(reason: string | false): string | false {
+  if (reason && process.env['NIMBUS_REQUIRE_REAL_VM'] === '1') throw new Error(`real-VM tests required but cannot run: ${reason}`);
+  return reason;
+}
+
 export async function realVmSkipReason(): Promise<string | false> {
-  const dp = await dataPlaneSkipReason();
+  return required(await realVmSkipReasonRaw());
+}
+
+async function realVmSkipReasonRaw(): Promise<string | false> {
+  const dp = await dataPlaneSkipReasonRaw();
   if (dp) return dp;
   if (!(await haveCommand('qemu-system-x86_64'))) return 'needs qemu-system-x86_64 (apt-get install qemu-system-x86)';
   if (!(await haveCommand('qemu-img'))) return 'needs qemu-img (apt-get install qemu-utils)';
