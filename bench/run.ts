@@ -5,9 +5,10 @@
  */
 import { identityBenchmark } from './identity.bench.js';
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
+import { hypervisorBench } from './hypervisor.bench.js';
 import { imageBenchmark } from './image.bench.js';
 
-const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark];
+const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark, hypervisorBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

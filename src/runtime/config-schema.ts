@@ -2,6 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
 import { imageSection } from '../image/config.js';
+import { qemuSection } from '../agents/compute/qemu/config.js';
+import { linuxNetworkSection } from '../agents/network/linux/config.js';
+import { metadataSection } from '../metadata/config.js';
 
 /**
  * The one configuration schema of Nimbus. Each service declares its own
@@ -46,6 +49,9 @@ export const configSchema = Type.Object(
     }),
     identity: identitySection,
     image: imageSection,
+    metadata: metadataSection,
+    qemu: qemuSection,
+    linuxNetwork: linuxNetworkSection,
   },
   { additionalProperties: false },
 );
