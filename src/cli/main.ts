@@ -36,7 +36,7 @@ program
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'shutting down');
-      const force = setTimeout(() => process.exit(1), 15_000);
+      const force = setTimeout(() => process.exit(1), 30_000);
       force.unref();
       await nimbus.close();
       log.info('stopped');
