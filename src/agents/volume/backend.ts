@@ -4,7 +4,8 @@
  * and snapshots by id; sizes are in GiB. Every real backend has a fake beside
  * it and all of them pass one conformance suite (conformance.ts).
  */
-export type ImageFormat = 'raw' | 'qcow2' | 'vmdk' | 'vdi' | 'vhd' | 'vhdx';
+/** Disk formats as Glance names them (qemu-img.ts maps them to qemu-img's names). */
+export type ImageFormat = 'raw' | 'qcow2' | 'vmdk' | 'vdi' | 'vhd' | 'vhdx' | 'iso' | 'ploop';
 
 /** What a hypervisor on the same host needs to attach a volume. */
 export interface ConnectionInfo {

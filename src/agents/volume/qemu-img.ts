@@ -1,6 +1,13 @@
 import type { ImageFormat } from './backend.js';
 import { runCommand, type RunCommand } from './command.js';
 
+/** qemu-img's name for a Glance disk format (VHD is `vpc`; ISO and AMI images are raw bytes). */
+export function qemuFormat(format: string): string {
+  if (format === 'vhd') return 'vpc';
+  if (format === 'iso' || format === 'ami' || format === 'ari' || format === 'aki') return 'raw';
+  return format;
+}
+
 export interface ImageInfo {
   format: string;
   virtualSize: number;
@@ -26,7 +33,7 @@ export function createQemuImg(run: RunCommand = runCommand) {
       dstFormat: ImageFormat,
       options: { forceShare?: boolean; existingTarget?: boolean; sparse?: boolean } = {},
     ): Promise<void> {
-      const args = ['convert', '-q', '-f', srcFormat, '-O', dstFormat];
+      const args = ['convert', '-q', '-f', qemuFormat(srcFormat), '-O', qemuFormat(dstFormat)];
       if (options.forceShare) args.push('-U');
       if (options.existingTarget) args.push('-n');
       // Write zeroes explicitly on block devices that may hold old data.
@@ -39,7 +46,7 @@ export function createQemuImg(run: RunCommand = runCommand) {
       await qemuImg(['resize', '-q', '-f', format, path, String(sizeBytes)]);
     },
     async info(path: string, format: ImageFormat, options: { forceShare?: boolean } = {}): Promise<ImageInfo> {
-      const args = ['info', '--output=json', '-f', format];
+      const args = ['info', '--output=json', '-f', qemuFormat(format)];
       if (options.forceShare) args.push('-U');
       args.push(path);
       const { stdout } = await qemuImg(args);
