@@ -59,6 +59,6 @@ export function createVolumeApp(core: VolumeCore, validator: TokenValidator, opt
   serviceRoutes(api);
   messageRoutes(api);
   transferRoutes(api);
-  groupRoutes(api);
+  groupRoutes(api, actions);
   return app;
 }

@@ -6,6 +6,7 @@ import type { BusMessage } from '../../core/bus/bus.js';
 import { fromJson, toJson } from '../../core/db/columns.js';
 import { isoNow } from '../../core/ids.js';
 import type { VolumeRow } from '../db/tables.js';
+import { settleGroupSnapshot } from '../service/group-snapshot-state.js';
 import { snapshotDeltas, volumeDeltas } from '../service/quotas.js';
 import { BACKUP_QUEUE, managerQueue, type ManagerTask, type VolumeSource } from '../service/tasks.js';
 import { MessageEvents } from '../service/user-messages.js';
@@ -101,6 +102,7 @@ export function createVolumeManager(deps: ManagerDeps) {
     if (await repos.snapshots.delete(snapshotId)) {
       if (snap.use_quota) await deps.quotas.release(snap.project_id, snapshotDeltas(snap.volume_size, await typeName(snap.volume_type_id)));
     }
+    if (snap.group_snapshot_id) await settleGroupSnapshot(repos, snap.group_snapshot_id);
   }
 
   async function deleteVolume(task: Extract<ManagerTask, { type: 'volume.delete' }>): Promise<void> {
@@ -186,9 +188,11 @@ export function createVolumeManager(deps: ManagerDeps) {
       log.error({ err, snapshotId: snap.id }, 'snapshot creation failed');
       await repos.snapshots.update(snap.id, { status: 'error' });
       await deps.messages.record(snap.project_id, MessageEvents.snapshotFailed, { type: 'VOLUME_SNAPSHOT', uuid: snap.id }, null);
+      if (snap.group_snapshot_id) await settleGroupSnapshot(repos, snap.group_snapshot_id);
       return;
     }
     const ok = await repos.snapshots.transition(snap.id, ['creating'], { status: 'available', progress: '100%' });
+    if (snap.group_snapshot_id) await settleGroupSnapshot(repos, snap.group_snapshot_id);
     if (!ok && !(await repos.snapshots.get(snap.id))) await backend.deleteSnapshot(snap.id).catch(() => undefined);
   }
 
