@@ -60,6 +60,7 @@ export function createBackupOps(deps: ManagerDeps) {
       if (!backup || backup.status !== 'creating') return;
       const volume = await repos.volumes.get(backup.volume_id);
       const raw = tmpRaw();
+      let outcome: Partial<typeof backup>;
       try {
         if (!volume) throw new Error(`volume ${backup.volume_id} is gone`);
         await exportRaw(volume, backup.snapshot_id, raw);
@@ -70,16 +71,18 @@ export function createBackupOps(deps: ManagerDeps) {
           imageMetadata: volume.image_metadata ? fromJson<Record<string, string>>(volume.image_metadata, {}) : null,
           metadata: await repos.metadata.get('volume', volume.id),
         };
-        await repos.backups.update(backup.id, { status: 'available', object_count: result.objectCount, service_metadata: backup.id, volume_info: toJson(info) });
+        outcome = { status: 'available', object_count: result.objectCount, service_metadata: backup.id, volume_info: toJson(info) };
       } catch (err) {
         log.error({ err, backupId }, 'backup failed');
-        await repos.backups.update(backup.id, { status: 'error', fail_reason: (err as Error).message.slice(0, 255) });
+        outcome = { status: 'error', fail_reason: (err as Error).message.slice(0, 255) };
         await deps.messages.record(backup.project_id, MessageEvents.backupFailed, { type: 'VOLUME_BACKUP', uuid: backup.id }, null);
       } finally {
         await rm(raw, { force: true });
       }
+      // The source goes back first: whoever sees the backup done may use the volume again at once.
       if (volume) await repos.volumes.transition(volume.id, ['backing-up'], { status: volume.previous_status ?? 'available', previous_status: null });
       if (backup.snapshot_id) await repos.snapshots.transition(backup.snapshot_id, ['backing-up'], { status: 'available' });
+      await repos.backups.update(backup.id, outcome);
     },
 
     async restore(backupId: string, volumeId: string): Promise<void> {

@@ -3,6 +3,7 @@ import { fromJson } from '../../../core/db/columns.js';
 import { Errors } from '../../../core/errors.js';
 import type { AttachmentRow } from '../../db/tables.js';
 import type { AttachmentService } from '../../service/attachments.js';
+import { visibleTo } from '../../service/volume-create.js';
 import { serviceRolesOf, type Req, type VolumeApi } from '../context.js';
 import { bodyOf, optionalString, requireObject } from '../input.js';
 import { lenientBool, queryValue } from '../listing.js';
@@ -65,7 +66,8 @@ export function attachmentRoutes(api: VolumeApi, attachments: AttachmentService)
     const volumeId = optionalString(body, 'volume_uuid');
     if (!volumeId) throw Errors.badRequest("Invalid input for field/attribute volume_uuid. 'volume_uuid' is a required property");
     const volume = await core.repos.volumes.get(volumeId);
-    if (volume) api.enforce(req, 'volume:attachment_create', volume.project_id);
+    if (!visibleTo(api.caller(req), volume)) throw Errors.notFoundMessage(`Volume ${volumeId} could not be found.`);
+    api.enforce(req, 'volume:attachment_create', volume!.project_id);
     const connector = body['connector'] === undefined || body['connector'] === null ? null : (requireObject(body['connector'], 'connector') as Connector);
     let mode: 'rw' | 'ro' | undefined;
     if (api.atLeast(req, '3.54') && body['mode'] !== undefined) {
