@@ -3,6 +3,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './ports.js';
+import { configSchema } from '../../src/runtime/config-schema.js';
+
+/** Every config section with a `port` (each gets a free one, so a test never binds a default port). */
+function servicesWithPorts(): string[] {
+  return Object.entries(configSchema.properties)
+    .filter(([, schema]) => 'port' in ((schema as { properties?: Record<string, unknown> }).properties ?? {}))
+    .map(([name]) => name);
+}
 
 export interface NimbusProcess {
   child: ChildProcess;
@@ -33,7 +41,7 @@ export async function startNimbusProcess(options: { dataDir?: string; env?: Reco
     NIMBUS_LOG__LEVEL: 'warn',
     ...(options.env ?? {}),
   };
-  for (const service of options.services ?? ['identity']) {
+  for (const service of options.services ?? servicesWithPorts()) {
     ports[service] ??= await freePort();
     env[`NIMBUS_${service.toUpperCase()}__PORT`] = String(ports[service]);
   }

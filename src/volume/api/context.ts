@@ -3,6 +3,7 @@ import { authOf, requireToken } from '../../core/auth/auth-hook.js';
 import type { AuthContext } from '../../core/auth/context.js';
 import type { TokenValidator } from '../../core/auth/token-validator.js';
 import { Errors } from '../../core/errors.js';
+import { requestBaseUrl } from '../../core/http/base-url.js';
 import { atLeast, type Microversion } from '../../core/http/microversion.js';
 import { credsFromAuth } from '../../core/policy/enforcer.js';
 import type { VolumeCore } from '../service/core.js';
@@ -70,10 +71,8 @@ export function createVolumeApi(app: FastifyInstance, core: VolumeCore, validato
   };
 
   const base = (req: Req) => {
-    const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol;
-    const host = (req.headers['x-forwarded-host'] as string | undefined) ?? req.headers.host ?? 'localhost';
     const project = (req.params as Record<string, string>)['project_id'];
-    return `${proto}://${host}/v3${project ? `/${project}` : ''}`;
+    return `${requestBaseUrl(req)}/v3${project ? `/${project}` : ''}`;
   };
 
   const api: VolumeApi = {

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requestBaseUrl } from '../../../core/http/base-url.js';
 import { MAX_VERSION, MIN_VERSION } from '../microversions.js';
 
 function versionDoc(req: FastifyRequest) {
-  const proto = (req.headers['x-forwarded-proto'] as string | undefined) ?? req.protocol;
-  const host = (req.headers['x-forwarded-host'] as string | undefined) ?? req.headers.host ?? 'localhost';
   return {
     id: 'v3.0',
     status: 'CURRENT',
@@ -12,7 +11,7 @@ function versionDoc(req: FastifyRequest) {
     updated: '2022-08-31T00:00:00Z',
     links: [
       { rel: 'describedby', type: 'text/html', href: 'https://docs.openstack.org/' },
-      { rel: 'self', href: `${proto}://${host}/v3/` },
+      { rel: 'self', href: `${requestBaseUrl(req)}/v3/` },
     ],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
   };
