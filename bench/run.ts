@@ -5,8 +5,9 @@
  */
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
 import { imageBenchmark } from './image.bench.js';
+import { volumeBenchmark } from './volume.bench.js';
 
-const benchmarks: Benchmark[] = [imageBenchmark];
+const benchmarks: Benchmark[] = [imageBenchmark, volumeBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
