@@ -22,18 +22,23 @@ test('block storage with the real openstack CLI', { skip: (!haveOpenstackCli && 
   const user = await newProjectUser(cloud, 'vol');
   const env = user.env;
 
-  /** Polls `openstack <kind> show` until the field has the value (failing fast on an error status). */
-  async function waitFor(kind: string[], name: string, field: string, want: unknown, who = env): Promise<Row> {
+  /**
+   * Waits (through the API, which is faster than the CLI) until the named
+   * volume/snapshot/backup has `field` = `want`, or is gone when want is 'gone'.
+   */
+  async function waitFor(kind: string[], name: string, field: string, want: unknown): Promise<Row> {
+    const collection = kind.includes('snapshot') ? 'snapshots' : kind.includes('backup') ? 'backups' : 'volumes';
+    const url = cloud.url('volume', `/v3/${user.projectId}/${collection}/detail?name=${encodeURIComponent(name)}`);
     const end = Date.now() + 60_000;
     for (;;) {
-      const r = await openstack(who, [...kind, 'show', name, '-f', 'json']);
-      if (r.code === 0) {
-        const row = JSON.parse(r.stdout) as Row;
-        if (row[field] === want) return row;
-        if (typeof row['status'] === 'string' && row['status'].startsWith('error') && want !== row['status']) throw new Error(`${kind.join(' ')} ${name} went to ${row['status']}`);
-      } else if (want === 'gone' && /No (volume|snapshot|backup)|could not be found|Not Found/i.test(r.stderr)) return {};
-      if (Date.now() > end) throw new Error(`${kind.join(' ')} ${name}: ${field} never became ${String(want)}`);
-      await new Promise((r2) => setTimeout(r2, 300));
+      const res = await fetch(url, { headers: { 'x-auth-token': user.token } });
+      const rows = ((await res.json()) as Record<string, Row[]>)[collection] ?? [];
+      if (want === 'gone' && rows.length === 0) return {};
+      const row = rows[0];
+      if (row && row[field] === want) return row;
+      if (row && typeof row['status'] === 'string' && row['status'].startsWith('error') && row['status'] !== want) throw new Error(`${collection} ${name} went to ${row['status']}`);
+      if (Date.now() > end) throw new Error(`${collection} ${name}: ${field} never became ${String(want)}`);
+      await new Promise((r2) => setTimeout(r2, 100));
     }
   }
 
@@ -46,7 +51,8 @@ test('block storage with the real openstack CLI', { skip: (!haveOpenstackCli && 
     assert.equal(v1['size'], 1);
     await waitFor(['volume'], 'v1', 'status', 'available');
     await openstackOk(env, ['volume', 'create', '--image', 'cirros', '--size', '1', '--bootable', 'bv']);
-    const bv = await waitFor(['volume'], 'bv', 'status', 'available');
+    await waitFor(['volume'], 'bv', 'status', 'available');
+    const bv = await openstackJson<Row>(env, ['volume', 'show', 'bv']);
     assert.equal(String(bv['bootable']), 'true');
     assert.equal(bv['volume_image_metadata']['image_name'], 'cirros');
   });
@@ -69,7 +75,10 @@ test('block storage with the real openstack CLI', { skip: (!haveOpenstackCli && 
     await openstackOk(env, ['volume', 'backup', 'create', '--name', 'b1', 'v1']);
     await waitFor(['volume', 'backup'], 'b1', 'status', 'available');
     await waitFor(['volume'], 'v1', 'status', 'available');
-    await openstackOk(env, ['volume', 'backup', 'restore', 'b1', 'v3']);
+    const r = await openstack(env, ['volume', 'backup', 'restore', 'b1', 'v3']);
+    // OSC 6.0's restore command returns the API object where cliff expects (columns, data), so it
+    // exits 1 after the restore was accepted; any other failure is ours.
+    if (r.code !== 0) assert.match(r.stderr, /cannot unpack non-iterable VolumeBackupsRestore object/);
     await waitFor(['volume'], 'v3', 'status', 'available');
     await waitFor(['volume', 'backup'], 'b1', 'status', 'available');
   });
