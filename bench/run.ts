@@ -3,11 +3,12 @@
  * and prints each figure with the anchor it is compared to, measured in the
  * same run. Benchmarks live in bench/<service>.bench.ts.
  */
+import { identityBenchmark } from './identity.bench.js';
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
 import { imageBenchmark } from './image.bench.js';
 import { volumeBenchmark } from './volume.bench.js';
 
-const benchmarks: Benchmark[] = [imageBenchmark, volumeBenchmark];
+const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark, volumeBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -131,8 +131,8 @@ function hasNul(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (depth > 64 || value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.some((v) => hasNul(v, depth + 1));
-  // Only parsed JSON: a raw body (an upload's request stream, a Buffer) is a graph of live objects, not input.
-  const proto = Object.getPrototypeOf(value) as unknown;
+  // Only parsed JSON is walked: a raw body stream (image uploads) or a Buffer is not data to check.
+  const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   for (const [k, v] of Object.entries(value)) if (k.includes('\u0000') || hasNul(v, depth + 1)) return true;
   return false;
