@@ -20,7 +20,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNimbusProcess } from '../test/support/nimbus-process.js';
@@ -94,7 +94,7 @@ export const volumeBenchmark: Benchmark = {
       const put = await fetch(`${imageUrl}/images/${img.body['id']}/file`, {
         method: 'PUT',
         headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' },
-        body: execFileSync('cat', [image]),
+        body: readFileSync(image),
       });
       if (put.status !== 204) throw new Error(`image upload failed: ${put.status}`);
       await createTimed({ imageRef: img.body['id'], name: 'bench-image-warm' });
