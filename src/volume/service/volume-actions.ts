@@ -1,6 +1,7 @@
 import { fromJson, toJson } from '../../core/db/columns.js';
 import { Errors } from '../../core/errors.js';
 import type { VolumeRow } from '../db/tables.js';
+import { poolMatchesSpecs } from './capabilities-filter.js';
 import type { VolumeCore } from './core.js';
 import { propertiesForUpload } from '../manager/image-metadata.js';
 import { snapshotDeltas, volumeDeltas } from './quotas.js';
@@ -99,7 +100,6 @@ export function createVolumeActions(core: VolumeCore) {
       if (Boolean(oldEnc) !== Boolean(newEnc)) throw Errors.badRequest('Invalid input received: Retype between encrypted and unencrypted types needs a migration.');
       const specs = await repos.types.specs(newType.id);
       const caps = volume.host ? fromJson<Record<string, unknown>>((await repos.services.get(volume.host.split('#')[0]!, 'cinder-volume'))?.capabilities, {}) : {};
-      const { poolMatchesSpecs } = await import('./capabilities-filter.js');
       if (!poolMatchesSpecs(caps, specs) && migrationPolicy === 'never') {
         throw Errors.badRequest('Invalid input received: Retype needs a migration but the migration policy is never.');
       }

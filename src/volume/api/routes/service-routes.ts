@@ -1,6 +1,7 @@
 import { fromJson } from '../../../core/db/columns.js';
 import { Errors } from '../../../core/errors.js';
 import type { ServiceRow } from '../../db/tables.js';
+import { poolMatchesSpecs } from '../../service/capabilities-filter.js';
 import type { Req, VolumeApi } from '../context.js';
 import { requireObject } from '../input.js';
 import { lenientBool, queryValue } from '../listing.js';
@@ -127,7 +128,6 @@ export function serviceRoutes(api: VolumeApi): void {
     if (typeRef && api.atLeast(req, '3.35')) {
       const t = (await repos.types.get(typeRef)) ?? (await repos.types.getByName(typeRef));
       if (!t) throw Errors.notFoundMessage(`Volume type ${typeRef} could not be found.`);
-      const { poolMatchesSpecs } = await import('../../service/capabilities-filter.js');
       const specs = await repos.types.specs(t.id);
       list = list.filter((p) => poolMatchesSpecs(p.caps, specs));
     }
