@@ -2,6 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
 import { imageSection } from '../image/config.js';
+import { qemuSection } from '../agents/compute/qemu/config.js';
+import { linuxNetworkSection } from '../agents/network/linux/config.js';
+import { metadataSection } from '../metadata/config.js';
 import { volumeSection } from '../volume/config.js';
 
 /**
@@ -47,6 +50,9 @@ export const configSchema = Type.Object(
     }),
     identity: identitySection,
     image: imageSection,
+    metadata: metadataSection,
+    qemu: qemuSection,
+    linuxNetwork: linuxNetworkSection,
     volume: volumeSection,
   },
   { additionalProperties: false },
