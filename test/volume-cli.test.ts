@@ -63,6 +63,29 @@ test('block storage with the real openstack CLI', { skip: (!haveOpenstackCli && 
     assert.ok(rows.every((r) => r['Status'] === 'available' && r['Size'] === 1));
   });
 
+  // Attach, detach and boot from volume need compute; they run once it is part of the cloud.
+  const catalog = await openstackJson<Row[]>(admin, ['catalog', 'list']);
+  const noCompute = catalog.some((c) => c['Type'] === 'compute') ? false : 'compute is not in the catalog of this cloud';
+
+  await t.test('server add volume / server remove volume', { skip: noCompute }, async () => {
+    await openstackOk(env, ['server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros', '--wait', 'vm1']);
+    await openstackOk(env, ['server', 'add', 'volume', 'vm1', 'v1']);
+    const attached = await waitFor(['volume'], 'v1', 'status', 'in-use');
+    const server = await openstackJson<Row>(env, ['server', 'show', 'vm1']);
+    assert.equal(attached['attachments'][0]['server_id'], server['id']);
+    await openstackOk(env, ['server', 'remove', 'volume', 'vm1', 'v1']);
+    await waitFor(['volume'], 'v1', 'status', 'available');
+  });
+
+  await t.test('server create --volume (boot from volume)', { skip: noCompute }, async () => {
+    const vm = await openstackJson<Row>(env, ['server', 'create', '--flavor', 'm1.tiny', '--volume', 'bv', '--wait', 'vm2']);
+    assert.equal(vm['status'], 'ACTIVE');
+    const bv = await waitFor(['volume'], 'bv', 'status', 'in-use');
+    assert.equal(bv['attachments'][0]['server_id'], vm['id']);
+    await openstackOk(env, ['server', 'delete', '--wait', 'vm1', 'vm2']);
+    await waitFor(['volume'], 'bv', 'status', 'available');
+  });
+
   await t.test('volume snapshot create, and volume create --snapshot', async () => {
     await openstackOk(env, ['volume', 'snapshot', 'create', '--volume', 'v1', 's1']);
     await waitFor(['volume', 'snapshot'], 's1', 'status', 'available');
