@@ -14,6 +14,11 @@ export interface BackupVolumeInfo {
   metadata: Record<string, string>;
 }
 
+/** What users may read of a failure: the message without host paths (the log has the whole error). */
+function publicReason(err: unknown): string {
+  return String((err as Error)?.message ?? err).replace(/\/[^\s'"]+/g, '<path>').slice(0, 255);
+}
+
 /** Backup create / restore / delete against the backup store (Cinder's backup manager, run beside the volume manager). */
 export function createBackupOps(deps: ManagerDeps) {
   const { repos, log, backend, backups: store } = deps;
@@ -74,7 +79,7 @@ export function createBackupOps(deps: ManagerDeps) {
         outcome = { status: 'available', object_count: result.objectCount, service_metadata: backup.id, volume_info: toJson(info) };
       } catch (err) {
         log.error({ err, backupId }, 'backup failed');
-        outcome = { status: 'error', fail_reason: (err as Error).message.slice(0, 255) };
+        outcome = { status: 'error', fail_reason: publicReason(err) };
         await deps.messages.record(backup.project_id, MessageEvents.backupFailed, { type: 'VOLUME_BACKUP', uuid: backup.id }, null);
       } finally {
         await rm(raw, { force: true });
@@ -125,7 +130,7 @@ export function createBackupOps(deps: ManagerDeps) {
         await repos.backups.transition(backupId, ['creating'], { status: 'available', service_metadata: backupId });
       } catch (err) {
         log.error({ err, backupId }, 'backup import failed');
-        await repos.backups.update(backupId, { status: 'error', fail_reason: (err as Error).message.slice(0, 255) });
+        await repos.backups.update(backupId, { status: 'error', fail_reason: publicReason(err) });
       }
     },
 

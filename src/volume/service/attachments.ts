@@ -73,7 +73,8 @@ export function createAttachmentService(core: VolumeCore) {
     try {
       return await core.bus.call<T>(managerQueue(volume.host), task, { timeoutMs: 60_000 });
     } catch (err) {
-      throw Errors.internal(`Unable to reach the backend of volume ${volume.id}: ${(err as Error).message}`);
+      core.log.error({ err, volumeId: volume.id, task: task.type }, 'volume backend call failed');
+      throw Errors.internal(`The backend of volume ${volume.id} could not make the connection.`);
     }
   }
 
