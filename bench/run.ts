@@ -7,8 +7,9 @@ import { identityBenchmark } from './identity.bench.js';
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
 import { hypervisorBench } from './hypervisor.bench.js';
 import { imageBenchmark } from './image.bench.js';
+import { volumeBenchmark } from './volume.bench.js';
 
-const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark, hypervisorBench];
+const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark, hypervisorBench, volumeBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { imageSection } from '../image/config.js';
 import { qemuSection } from '../agents/compute/qemu/config.js';
 import { linuxNetworkSection } from '../agents/network/linux/config.js';
 import { metadataSection } from '../metadata/config.js';
+import { volumeSection } from '../volume/config.js';
 
 /**
  * The one configuration schema of Nimbus. Each service declares its own
@@ -52,6 +53,7 @@ export const configSchema = Type.Object(
     metadata: metadataSection,
     qemu: qemuSection,
     linuxNetwork: linuxNetworkSection,
+    volume: volumeSection,
   },
   { additionalProperties: false },
 );
