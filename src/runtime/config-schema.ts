@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
+import { networkSection } from '../network/config.js';
 
 /**
  * The one configuration schema of Nimbus. Each service declares its own
@@ -44,6 +45,7 @@ export const configSchema = Type.Object(
       servicePassword: Type.String({ default: '', description: 'its password (generated at bootstrap when empty)' }),
     }),
     identity: identitySection,
+    network: networkSection,
   },
   { additionalProperties: false },
 );

@@ -15,6 +15,8 @@ export interface ServiceAppOptions {
   logRequests?: boolean;
   /** Extra JSON-like media types this service accepts (e.g. Glance's json-patch). */
   jsonMediaTypes?: string[];
+  /** Rewrites request URLs before routing (e.g. Neutron's optional `.json` suffix). */
+  rewriteUrl?: (url: string) => string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     exposeHeadRoutes: false,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
+    ...(options.rewriteUrl ? { rewriteUrl: (req: { url?: string }) => options.rewriteUrl!(req.url ?? '/') } : {}),
   }) as unknown as FastifyInstance;
 
   app.addHook('onRequest', async (req, reply) => {
