@@ -4,8 +4,9 @@
  * same run. Benchmarks live in bench/<service>.bench.ts.
  */
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
+import { networkBenchmark } from './network.bench.js';
 
-const benchmarks: Benchmark[] = [];
+const benchmarks: Benchmark[] = [networkBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -14,6 +14,7 @@ import { allocateSubnetCidr, defaultPoolFor, getUsablePool } from './subnetpools
 import { bumpRevision, checkRevision, standardNew, tagsOf } from './standard-attrs.js';
 import { defaultPoolBounds, formatPools, generatePools, isAutoAddress, rangeText, subnetInfo } from './subnet-info.js';
 import { isRouterPort } from './ipam.js';
+import { eui64Address } from '../ip/mac.js';
 import { requestProject } from './networks.js';
 
 /**
@@ -296,7 +297,6 @@ async function createOne(deps: NetworkDeps, trx: Trx, sink: ChangeSink, caller: 
 /** A new SLAAC subnet gives existing (non-router) ports of the network their EUI-64 address, as Neutron does. */
 async function addAutoAddressesToPorts(trx: Trx, subnet: SubnetRow, sink: ChangeSink): Promise<void> {
   const ports = await trx.selectFrom('net_port').select(['id', 'mac_address', 'device_owner']).where('network_id', '=', subnet.network_id).execute();
-  const { eui64Address } = await import('../ip/mac.js');
   const info = subnetInfo(subnet);
   for (const p of ports) {
     if (isRouterPort(p.device_owner) || p.device_owner === 'network:floatingip') continue;
