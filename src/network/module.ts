@@ -9,6 +9,7 @@ import { networkMigrations } from './db/migrations.js';
 import { networkDb } from './db/tables.js';
 import { reportAgent } from './service/agents.js';
 import { createComputeNotifier } from './service/compute-events.js';
+import { ensureDhcpPort, releaseDhcpPort } from './service/dhcp-ports.js';
 import type { NetworkDeps } from './service/deps.js';
 import { createNetworkEnforcer } from './service/policy.js';
 import { setPortStatus } from './service/ports.js';
@@ -70,6 +71,8 @@ export const networkModule: ServiceModule = {
       callbacks: {
         setPortStatus: (portId, status) => setPortStatus(deps, portId, status),
         reportAgent: (agent) => reportAgent(deps, agent),
+        ensureDhcpPort: (networkId, host) => ensureDhcpPort(deps, networkId, host),
+        releaseDhcpPort: (networkId, host) => releaseDhcpPort(deps, networkId, host),
       },
     });
     try {

@@ -78,6 +78,13 @@ export interface BackendCallbacks {
   setPortStatus(portId: string, status: 'ACTIVE' | 'DOWN' | 'BUILD' | 'ERROR'): Promise<void>;
   /** An agent is alive (called periodically; stored for GET /v2.0/agents). */
   reportAgent(agent: AgentReport): Promise<void>;
+  /**
+   * The `network:dhcp` port a host's DHCP server uses on a network (created
+   * or refreshed to hold an address on every DHCP-enabled subnet); undefined
+   * when the network has no DHCP subnet. Call again after subnet changes.
+   */
+  ensureDhcpPort(networkId: string, host: string): Promise<Dict | undefined>;
+  releaseDhcpPort(networkId: string, host: string): Promise<void>;
 }
 
 export interface BackendStartContext {
