@@ -4,9 +4,10 @@
  * same run. Benchmarks live in bench/<service>.bench.ts.
  */
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
+import { imageBenchmark } from './image.bench.js';
 import { networkBenchmark } from './network.bench.js';
 
-const benchmarks: Benchmark[] = [networkBenchmark];
+const benchmarks: Benchmark[] = [imageBenchmark, networkBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

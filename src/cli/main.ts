@@ -26,6 +26,8 @@ program
     const config = loadNimbusConfig(flags());
     const log = createLog({ level: config.log.level });
     const nimbus = await startNimbus(config, log, { adminPassword: process.env['NIMBUS_ADMIN_PASSWORD'] || undefined });
+    const endpoints = Object.entries(nimbus.ports).map(([name, port]) => `${name} :${port}`).join(', ');
+    process.stderr.write(`nimbus is up: ${endpoints}; credentials in ${config.dataDir}/openrc\n`);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

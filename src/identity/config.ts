@@ -6,7 +6,7 @@ export const securityComplianceSection = section({
   lockoutFailureAttempts: Type.Integer({ minimum: 0, default: 0, description: 'failed logins before the user is locked out (0 = never)' }),
   lockoutDurationSeconds: Type.Integer({ minimum: 1, default: 1800, description: 'how long a locked-out user stays locked' }),
   passwordExpiresDays: Type.Integer({ minimum: 0, default: 0, description: 'days a password stays valid (0 = forever)' }),
-  uniqueLastPasswordCount: Type.Integer({ minimum: 0, default: 0, description: 'a new password may not repeat any of the last N (0/1 = off)' }),
+  uniqueLastPasswordCount: Type.Integer({ minimum: 0, default: 0, description: 'a new password (self-service) may not repeat any of the last N, the current one included (0 = off)' }),
   minimumPasswordAgeDays: Type.Integer({ minimum: 0, default: 0, description: 'days before a user may change their password again' }),
   passwordRegex: Type.String({ default: '', description: 'regular expression every new password must match' }),
   passwordRegexDescription: Type.String({ default: '', description: 'human description of passwordRegex, shown on failure' }),
@@ -21,6 +21,7 @@ export const identitySection = section({
   allowExpiredWindowSeconds: Type.Integer({ minimum: 0, default: 172800, description: 'how long after expiry a service may still validate a token with allow_expired' }),
   fernetMaxActiveKeys: Type.Integer({ minimum: 3, default: 3, description: 'keys kept in the fernet key repository (primary + secondary + staged)' }),
   fernetKeyRepository: Type.String({ default: '', description: 'directory of fernet keys (default: <dataDir>/fernet-keys)' }),
+  credentialKeyRepository: Type.String({ default: '', description: 'directory of the Fernet keys that encrypt stored credentials (default: <dataDir>/credential-keys)' }),
   passwordHash: section({
     // scrypt: memory-hard, from Node's crypto, run on the libuv pool (off the event loop).
     // N=2^16, r=8 takes about as long here as Keystone's bcrypt cost 12 (~250 ms) while

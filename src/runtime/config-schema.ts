@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
+import { imageSection } from '../image/config.js';
 import { networkSection } from '../network/config.js';
 
 /**
@@ -45,6 +46,7 @@ export const configSchema = Type.Object(
       servicePassword: Type.String({ default: '', description: 'its password (generated at bootstrap when empty)' }),
     }),
     identity: identitySection,
+    image: imageSection,
     network: networkSection,
   },
   { additionalProperties: false },

@@ -42,3 +42,27 @@ export async function freshDatabase(dialect: 'sqlite' | 'postgres' | 'mysql'): P
     },
   };
 }
+
+/**
+ * A URL for a fresh, empty database of the dialect (for a whole test cloud);
+ * `drop()` removes it. SQLite gives `undefined`: the cloud's own file is fresh.
+ */
+export async function freshDatabaseUrl(dialect: 'sqlite' | 'postgres' | 'mysql'): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  if (dialect === 'sqlite') return { url: undefined, drop: async () => undefined };
+  const adminUrl = process.env[dialect === 'postgres' ? 'NIMBUS_TEST_POSTGRES_URL' : 'NIMBUS_TEST_MYSQL_URL']!;
+  const name = `nimbus_test_${randomBytes(6).toString('hex')}`;
+  const { sql } = await import('kysely');
+  const admin = await openDatabase(adminUrl, { poolSize: 1 });
+  await sql.raw(`CREATE DATABASE ${name}`).execute(admin.db);
+  await admin.close();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = await openDatabase(adminUrl, { poolSize: 1 });
+      await sql.raw(`DROP DATABASE IF EXISTS ${name}`).execute(a.db);
+      await a.close();
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/database.js';
 import { ApiError, Errors, isApiError } from '../errors.js';
 import { newRequestId } from '../ids.js';
 import type { Log } from '../log.js';
@@ -40,10 +41,22 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
     ...(options.rewriteUrl ? { rewriteUrl: (req: { url?: string }) => options.rewriteUrl!(req.url ?? '/') } : {}),
+    // Errors the router raises before any hook (bad %-encoding, overlong ids) get the service's fault format too.
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-openstack-request-id', req.id);
+      const err =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? Errors.notFoundMessage('The resource could not be found.') : Errors.badRequest(`Invalid request URL: ${error.message}`);
+      sendFault(reply, options.faultStyle, err, req);
+    },
   }) as unknown as FastifyInstance;
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);
+  });
+
+  // PostgreSQL text cannot hold NUL; no OpenStack field needs it. Refuse it up front instead of failing in SQL.
+  app.addHook('preValidation', async (req) => {
+    if (hasNul(req.params) || hasNul(req.query) || hasNul(req.body)) throw Errors.badRequest('Invalid input: NUL characters are not allowed.');
   });
 
   if (options.logRequests ?? true) {
@@ -98,6 +111,9 @@ export function toApiError(error: unknown, req?: FastifyRequest): ApiError {
     default:
       break;
   }
+  // A race that a handler did not expect (two creates of one name) is a conflict, never a 500.
+  if (isUniqueViolation(error)) return Errors.conflict('Conflict occurred attempting to store the resource: a duplicate entry exists.');
+  if (isForeignKeyViolation(error)) return Errors.conflict('Conflict occurred attempting to store the resource: it refers to something that no longer exists.');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new ApiError(fe.statusCode === 404 ? 'notFound' : 'badRequest', fe.message, { status: fe.statusCode });
   }
@@ -111,4 +127,13 @@ export function sendFault(reply: FastifyReply, style: FaultStyle, err: ApiError,
   for (const [k, v] of Object.entries(fault.headers)) reply.header(k, v);
   if (req.method === 'HEAD') return reply.send();
   return reply.send(fault.body);
+}
+
+/** Whether a parsed JSON value (or params/query object) contains a NUL character anywhere. */
+function hasNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 64 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+  if (Array.isArray(value)) return value.some((v) => hasNul(v, depth + 1));
+  for (const [k, v] of Object.entries(value)) if (k.includes('\u0000') || hasNul(v, depth + 1)) return true;
+  return false;
 }

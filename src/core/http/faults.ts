@@ -75,11 +75,7 @@ export function renderFault(style: FaultStyle, err: ApiError, requestId: string)
         ],
       });
     case 'glance':
-      return {
-        status,
-        contentType: 'text/plain; charset=UTF-8',
-        body: `${status} ${title}\n\n${err.message}\n\n   `,
-        headers,
-      };
+      // Glance (webob) with Accept: application/json, which every client sends.
+      return json({ code: `${status} ${title}`, title, message: err.message });
   }
 }

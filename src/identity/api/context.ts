@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { authOf, headerValue } from '../../core/auth/auth-hook.js';
 import { credsFromAuth } from '../../core/policy/enforcer.js';
-import type { Target } from '../../core/policy/rule-parser.js';
+import type { Creds, Target } from '../../core/policy/rule-parser.js';
 import { Errors, isApiError } from '../../core/errors.js';
 import type { Identity } from '../service/identity.js';
 
@@ -14,6 +14,8 @@ export interface IdentityApi {
   enforce(req: FastifyRequest, rule: string, target?: Target): void;
   /** Absolute URL under /v3 for links. */
   link(req: FastifyRequest, path: string): string;
+  /** The caller's policy credentials. */
+  credsOf(req: FastifyRequest): Creds;
   /** Whether the caller is admin per `admin_required`. */
   isAdmin(req: FastifyRequest): boolean;
 }
@@ -36,6 +38,9 @@ export function createIdentityApi(identity: Identity): IdentityApi {
     },
     link(req, path) {
       return `${baseUrl(req)}/v3${path}`;
+    },
+    credsOf(req) {
+      return credsFromAuth(authOf(req));
     },
     isAdmin(req) {
       return identity.enforcer.enforce('admin_required', credsFromAuth(authOf(req)));

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { fromJson, isTrue } from '../../core/db/columns.js';
-import type { GroupRow, ProjectRow, RoleRow, UserRow } from '../db/tables.js';
-import { GLOBAL_ROLE_DOMAIN } from '../db/tables.js';
+import type { EndpointRow, GroupRow, ProjectRow, RoleRow, UserRow } from '../db/tables.js';
+import { GLOBAL_ROLE_DOMAIN, ROOT_DOMAIN_ID } from '../db/tables.js';
 import { passwordExpiresAt } from '../service/token-service.js';
 import type { IdentityApi } from './context.js';
 
@@ -25,7 +25,8 @@ export function renderProject(api: IdentityApi, req: FastifyRequest, p: ProjectR
     ...fromJson<Json>(p.extra, {}),
     id: p.id,
     name: p.name,
-    domain_id: p.domain_id,
+    // A domain seen as a project has no domain (Keystone stores a root sentinel).
+    domain_id: p.domain_id === ROOT_DOMAIN_ID ? null : p.domain_id,
     description: p.description,
     enabled: isTrue(p.enabled),
     parent_id: p.parent_id,
@@ -80,4 +81,18 @@ export function extraOf(body: Json, known: string[]): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(body)) if (!known.includes(k)) out[k] = v;
   return out;
+}
+
+export function renderEndpoint(api: IdentityApi, req: FastifyRequest, e: EndpointRow): Json {
+  return {
+    ...fromJson<Json>(e.extra, {}),
+    id: e.id,
+    interface: e.interface,
+    region_id: e.region_id,
+    region: e.region_id,
+    service_id: e.service_id,
+    url: e.url,
+    enabled: isTrue(e.enabled),
+    links: { self: api.link(req, `/endpoints/${e.id}`) },
+  };
 }

@@ -13,7 +13,7 @@ for (const dialect of testDialects()) {
   test(`identity repositories on ${dialect}`, async (t) => {
     const database = await freshDatabase(dialect);
     t.after(() => database.drop());
-    assert.deepEqual(await migrateService(database, 'identity', identityMigrations), ['0001_initial']);
+    assert.deepEqual(await migrateService(database, 'identity', identityMigrations), ['0001_initial', '0002_limits_trusts_indexes']);
     assert.deepEqual(await migrateService(database, 'identity', identityMigrations), [], 'migrations are idempotent');
     const repos = reposFor(database);
 

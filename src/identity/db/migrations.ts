@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Migrations } from '../../core/db/migrate.js';
 
 const ID = 'varchar(64)';
@@ -292,6 +292,23 @@ export const identityMigrations: Migrations = {
         .addColumn('secret', 'text', (c) => c.notNull())
         .addColumn('extra', 'text', (c) => c.notNull())
         .execute();
+    },
+  },
+  /**
+   * Uniqueness the newer identity APIs rely on under concurrent requests.
+   * NULL never equals NULL in a unique index, so nullable parts are coalesced
+   * to '' in expression indexes (SQLite, PostgreSQL and MySQL 8 accept them).
+   */
+  '0002_limits_trusts_indexes': {
+    async up(db: Kysely<unknown>) {
+      await sql`CREATE UNIQUE INDEX ks_registered_limit_unique ON ks_registered_limit (service_id, resource_name, (COALESCE(region_id, '')))`.execute(db);
+      await sql`CREATE UNIQUE INDEX ks_limit_unique ON ks_limit ((COALESCE(project_id, '')), (COALESCE(domain_id, '')), service_id, resource_name, (COALESCE(region_id, '')))`.execute(db);
+      await db.schema.createIndex('ks_access_rule_user').on('ks_access_rule').columns(['user_id', 'service', 'method']).execute();
+      await db.schema.createIndex('ks_trust_trustor').on('ks_trust').column('trustor_user_id').execute();
+      await db.schema.createIndex('ks_trust_trustee').on('ks_trust').column('trustee_user_id').execute();
+      await db.schema.createIndex('ks_app_credential_user').on('ks_app_credential').column('user_id').execute();
+      // Whether the current password was set by the user (minimum password age applies) or by an admin.
+      await db.schema.alterTable('ks_user').addColumn('password_self_service', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
 };

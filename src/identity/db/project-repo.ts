@@ -75,11 +75,16 @@ export function createProjectRepo(db: IdentityDb) {
     async setTags(projectId: string, tags: string[]): Promise<void> {
       await db.deleteFrom('ks_project_tag').where('project_id', '=', projectId).execute();
       const unique = [...new Set(tags)];
-      if (unique.length > 0) await db.insertInto('ks_project_tag').values(unique.map((name) => ({ project_id: projectId, name }))).execute();
+      if (unique.length > 0) {
+        await db
+          .insertInto('ks_project_tag')
+          .values(unique.map((name) => ({ project_id: projectId, name })))
+          .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing())
+          .execute();
+      }
     },
     async addTag(projectId: string, tag: string): Promise<void> {
-      const exists = await db.selectFrom('ks_project_tag').select('name').where('project_id', '=', projectId).where('name', '=', tag).executeTakeFirst();
-      if (!exists) await db.insertInto('ks_project_tag').values({ project_id: projectId, name: tag }).execute();
+      await db.insertInto('ks_project_tag').values({ project_id: projectId, name: tag }).onConflict((oc) => oc.columns(['project_id', 'name']).doNothing()).execute();
     },
     async removeTag(projectId: string, tag: string): Promise<number> {
       const r = await db.deleteFrom('ks_project_tag').where('project_id', '=', projectId).where('name', '=', tag).executeTakeFirst();

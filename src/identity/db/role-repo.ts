@@ -41,7 +41,11 @@ export function createRoleRepo(db: IdentityDb) {
       return db.selectFrom('ks_implied_role').selectAll().where('prior_role_id', '=', prior).where('implied_role_id', '=', implied).executeTakeFirst();
     },
     async addImplication(prior: string, implied: string): Promise<void> {
-      await db.insertInto('ks_implied_role').values({ prior_role_id: prior, implied_role_id: implied }).execute();
+      await db
+        .insertInto('ks_implied_role')
+        .values({ prior_role_id: prior, implied_role_id: implied })
+        .onConflict((oc) => oc.columns(['prior_role_id', 'implied_role_id']).doNothing())
+        .execute();
     },
     async removeImplication(prior: string, implied: string): Promise<number> {
       const r = await db.deleteFrom('ks_implied_role').where('prior_role_id', '=', prior).where('implied_role_id', '=', implied).executeTakeFirst();
@@ -91,7 +95,8 @@ export function createAssignmentRepo(db: IdentityDb) {
       return r !== undefined;
     },
     async add(row: AssignmentRow): Promise<void> {
-      if (!(await this.exists(row))) await db.insertInto('ks_assignment').values(row).execute();
+      // Idempotent even when two grants race.
+      await db.insertInto('ks_assignment').values(row).onConflict((oc) => oc.columns(['type', 'actor_id', 'target_id', 'role_id', 'inherited']).doNothing()).execute();
     },
     async remove(row: AssignmentRow): Promise<number> {
       const r = await db

@@ -41,6 +41,8 @@ export interface UserRow {
   password_hash: string | null;
   password_created_at: string | null;
   password_expires_at: string | null;
+  /** 1 when the user set the current password themselves (minimum password age applies). */
+  password_self_service: number;
   failed_auth_count: number;
   failed_auth_at: string | null;
 }

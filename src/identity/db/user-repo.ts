@@ -29,6 +29,14 @@ export function createUserRepo(db: IdentityDb) {
     async delete(id: string): Promise<void> {
       await db.deleteFrom('ks_user').where('id', '=', id).execute();
     },
+    /** Counts a failed password check atomically (concurrent guesses each count); `restart` starts a new series. */
+    async recordFailedAuth(id: string, at: string, restart: boolean): Promise<void> {
+      await db
+        .updateTable('ks_user')
+        .set((eb) => ({ failed_auth_count: restart ? 1 : eb('failed_auth_count', '+', 1), failed_auth_at: at }))
+        .where('id', '=', id)
+        .execute();
+    },
     async passwordHistory(userId: string, count: number): Promise<string[]> {
       const rows = await db
         .selectFrom('ks_password_history')
@@ -96,7 +104,7 @@ export function createGroupRepo(db: IdentityDb) {
       return r !== undefined;
     },
     async addMember(groupId: string, userId: string): Promise<void> {
-      if (!(await this.isMember(groupId, userId))) await db.insertInto('ks_user_group').values({ group_id: groupId, user_id: userId }).execute();
+      await db.insertInto('ks_user_group').values({ group_id: groupId, user_id: userId }).onConflict((oc) => oc.columns(['user_id', 'group_id']).doNothing()).execute();
     },
     async removeMember(groupId: string, userId: string): Promise<number> {
       const r = await db.deleteFrom('ks_user_group').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();

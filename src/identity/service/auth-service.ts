@@ -20,6 +20,8 @@ export interface MethodResult {
   /** Set when the original token was itself scoped by a trust or app credential. */
   trustId?: string;
   appCredId?: string;
+  /** Methods of the token being rescoped, which the new token keeps (Keystone lists them all). */
+  methods?: string[];
   /** Application credentials fix the scope. */
   fixedScope?: { scope: TokenScope; scopeId?: string };
 }
@@ -74,7 +76,8 @@ export class AuthService {
     if (userIds.size !== 1) throw unauthorized('Authentication methods identify different users.');
     const first = results[0]!;
     const merged: MethodResult = Object.assign({}, ...results) as MethodResult;
-    const req: IssueRequest = { userId: first.userId, methods: methods as string[], scope: 'unscoped' };
+    const allMethods = [...new Set([...(methods as string[]), ...results.flatMap((r) => r.methods ?? [])])];
+    const req: IssueRequest = { userId: first.userId, methods: allMethods, scope: 'unscoped' };
     if (merged.expiresAtMs !== undefined) req.expiresAtMs = merged.expiresAtMs;
     if (merged.parentAuditId !== undefined) req.parentAuditId = merged.parentAuditId;
     if (merged.appCredId !== undefined) req.appCredId = merged.appCredId;
@@ -227,14 +230,16 @@ export class AuthService {
     }
     const ok = user.password_hash !== null && (await this.o.hasher.verify(password, user.password_hash));
     if (!ok) {
-      const lockedOut = sec.lockoutFailureAttempts > 0 && user.failed_auth_at && Date.parse(user.failed_auth_at) + sec.lockoutDurationSeconds * 1000 <= now;
-      await repos.users.update(user.id, {
-        failed_auth_count: (lockedOut ? 0 : user.failed_auth_count) + 1,
-        failed_auth_at: isoMicro(new Date(now)),
-      });
+      // After a lockout period has passed, failures start a new series.
+      const stale = sec.lockoutFailureAttempts > 0 && user.failed_auth_at !== null && Date.parse(user.failed_auth_at) + sec.lockoutDurationSeconds * 1000 <= now;
+      await repos.users.recordFailedAuth(user.id, isoMicro(new Date(now)), stale);
       throw unauthorized();
     }
     if (!isTrue(user.enabled)) throw unauthorized(`User ${user.id} is disabled.`);
+    if (sec.disableUserAccountDaysInactive > 0 && options['ignore_user_inactivity'] !== true) {
+      const lastActive = Date.parse(user.last_active_at ?? user.created_at);
+      if (lastActive + sec.disableUserAccountDaysInactive * 86_400_000 < now) throw unauthorized(`User ${user.id} is disabled (inactive).`);
+    }
     const domain = await repos.projects.getDomain(user.domain_id);
     if (!domain || !isTrue(domain.enabled)) throw unauthorized(`Domain ${user.domain_id} is disabled.`);
     if (user.password_expires_at && options['ignore_password_expiry'] !== true && Date.parse(user.password_expires_at) <= now) {
@@ -257,7 +262,7 @@ export class AuthService {
     }
     if (v.payload.trustId) throw Errors.forbidden('Trust tokens cannot be used to obtain new tokens.');
     if (v.payload.appCredId) throw unauthorized('Application credential tokens cannot be rescoped.');
-    return { userId: v.user.id, expiresAtMs: v.payload.expiresAtMs, parentAuditId: v.payload.auditId };
+    return { userId: v.user.id, expiresAtMs: v.payload.expiresAtMs, parentAuditId: v.payload.parentAuditId ?? v.payload.auditId, methods: v.payload.methods };
   }
 }
 

@@ -98,7 +98,7 @@ export async function bootstrapIdentity(identity: Identity, options: BootstrapOp
     if (!(await repos.roles.getImplication(prior.id, implied.id))) await repos.roles.addImplication(prior.id, implied.id);
   }
 
-  const ensureUser = async (name: string, password: string | undefined): Promise<{ id: string; generated?: string }> => {
+  const ensureUser = async (name: string, password: string | undefined, userOptions: Record<string, boolean> = {}): Promise<{ id: string; generated?: string }> => {
     const existing = await repos.users.getByName(DEFAULT_DOMAIN_ID, name);
     if (existing) {
       if (password !== undefined && (!existing.password_hash || !(await hasher.verify(password, existing.password_hash)))) {
@@ -117,12 +117,13 @@ export async function bootstrapIdentity(identity: Identity, options: BootstrapOp
       default_project_id: null,
       description: null,
       extra: '{}',
-      options: '{}',
+      options: JSON.stringify(userOptions),
       created_at: now,
       last_active_at: null,
       password_hash: await hasher.hash(password ?? generated!),
       password_created_at: now,
       password_expires_at: null,
+      password_self_service: 0,
       failed_auth_count: 0,
       failed_auth_at: null,
     });
@@ -130,7 +131,12 @@ export async function bootstrapIdentity(identity: Identity, options: BootstrapOp
     return generated === undefined ? { id } : { id, generated };
   };
   const adminUser = await ensureUser('admin', options.adminPassword);
-  const serviceUser = await ensureUser(options.serviceUser.name, options.serviceUser.password);
+  // The services' own user must not be locked out by someone guessing its password, nor expire.
+  const serviceUser = await ensureUser(options.serviceUser.name, options.serviceUser.password, {
+    ignore_lockout_failure_attempts: true,
+    ignore_password_expiry: true,
+    ignore_change_password_upon_first_use: true,
+  });
 
   const grant = async (userId: string, projectId: string, roleId: string) =>
     repos.assignments.add({ type: 'UserProject', actor_id: userId, target_id: projectId, role_id: roleId, inherited: 0 });

@@ -16,6 +16,9 @@ import { reposFor, type IdentityRepos } from './repos.js';
 import { RevocationList } from './revocations.js';
 import { loadRoleGraph, type RoleGraph } from './role-resolver.js';
 import { TokenService, type TokenExtensions } from './token-service.js';
+import { createAppCredentialService, type AppCredentialService } from './app-credential-service.js';
+import { createTrustService, type TrustService } from './trust-service.js';
+import { createCredentialService, type CredentialService } from './credential-service.js';
 
 export interface IdentityDeps {
   database: Database;
@@ -43,6 +46,11 @@ export interface Identity {
   tokenExtensions: TokenExtensions;
   authExtensions: AuthExtensions;
   keyRepository: string;
+  /** Application credentials and trusts (they also plug into auth and tokens). */
+  appCredentials: AppCredentialService;
+  trusts: TrustService;
+  /** Stored credentials (encrypted blobs) and EC2 keys. */
+  credentials: CredentialService;
   /** Call after any write that can change what a token means. */
   changed(): void;
   reloadKeys(): void;
@@ -122,7 +130,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
     },
   };
 
-  return {
+  const identity = {
     deps,
     repos,
     hasher,
@@ -148,5 +156,16 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       clearInterval(resync);
       await unsubscribe();
     },
-  };
+  } as Omit<Identity, 'appCredentials' | 'trusts' | 'credentials'> as Identity;
+  const credentialKeyDir = ic.credentialKeyRepository || join(config.dataDir, 'credential-keys');
+  ensureKeyRepository(credentialKeyDir);
+  const credentialKeys = loadKeys(credentialKeyDir);
+  identity.credentials = createCredentialService(identity, () => credentialKeys);
+  identity.appCredentials = createAppCredentialService(identity);
+  identity.trusts = createTrustService(identity);
+  authExtensions.applicationCredential = (body) => identity.appCredentials.authenticate(body);
+  authExtensions.trustScope = (ref, trusteeUserId) => identity.trusts.scopeForAuth(ref, trusteeUserId);
+  tokenExtensions.resolveAppCredential = (id) => identity.appCredentials.resolveForToken(id);
+  tokenExtensions.resolveTrust = (id) => identity.trusts.resolveForToken(id);
+  return identity;
 }

@@ -4,6 +4,7 @@ import { Errors } from '../../core/errors.js';
 import { isoMicro, newHexId } from '../../core/ids.js';
 import { ROOT_DOMAIN_ID, type ProjectRow } from '../db/tables.js';
 import type { Identity } from './identity.js';
+import { createUserService } from './user-service.js';
 
 type Json = Record<string, unknown>;
 
@@ -41,9 +42,10 @@ export function createResourceService(identity: Identity) {
     return d;
   }
 
+  /** A project, or a domain seen through the project API (Keystone's projects acting as domains). */
   async function getProject(id: string): Promise<ProjectRow> {
     const p = await repos.projects.get(id);
-    if (!p || p.domain_id === ROOT_DOMAIN_ID) throw Errors.notFound('project', id);
+    if (!p) throw Errors.notFound('project', id);
     return p;
   }
 
@@ -134,12 +136,14 @@ export function createResourceService(identity: Identity) {
   }
 
   async function deleteProject(row: ProjectRow, cascade = false): Promise<void> {
+    if (isTrue(row.is_domain)) return deleteDomain(row);
     const children = await repos.projects.children(row.id);
     if (children.length > 0 && !cascade) {
       throw Errors.forbidden(`Cannot delete the project ${row.id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a whole subtree.`);
     }
     for (const child of children) await deleteProject(child, true);
     await repos.assignments.removeForTarget(row.id);
+    await removeProjectData(row.id);
     await repos.projects.delete(row.id);
     await identity.revocations.revoke({ projectId: row.id });
     identity.changed();
@@ -153,12 +157,13 @@ export function createResourceService(identity: Identity) {
     const byDepth = projects.sort((a, b) => depth(projects, b) - depth(projects, a));
     for (const p of byDepth) {
       await repos.assignments.removeForTarget(p.id);
+      await removeProjectData(p.id);
       await repos.projects.delete(p.id);
     }
-    for (const u of await repos.users.list({ domainId: row.id })) {
-      await repos.assignments.removeForActor(u.id);
-      await repos.users.delete(u.id);
-    }
+    const users = createUserService(identity);
+    for (const u of await repos.users.list({ domainId: row.id })) await users.remove(u);
+    await repos.limits.deleteForTarget(row.id);
+    await repos.domainConfigs.delete(row.id);
     for (const g of await repos.groups.list({ domainId: row.id })) {
       await repos.assignments.removeForActor(g.id);
       await repos.groups.delete(g.id);
@@ -168,6 +173,14 @@ export function createResourceService(identity: Identity) {
     await repos.projects.delete(row.id);
     await identity.revocations.revoke({ domainId: row.id });
     identity.changed();
+  }
+
+  /** App credentials, credentials, limits and endpoint associations of a project go with it. */
+  async function removeProjectData(projectId: string): Promise<void> {
+    await identity.appCredentials.deleteRows(await repos.appCredentials.idsFor({ projectId }));
+    await repos.credentials.deleteFor({ projectId });
+    await repos.limits.deleteForTarget(projectId);
+    await repos.endpointFilter.removeProject(projectId);
   }
 
   /** All projects below `root` (depth-first). */

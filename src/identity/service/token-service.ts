@@ -36,6 +36,8 @@ export interface TokenTrust {
   trusteeUserId: string;
   impersonation: boolean;
   roleIds: string[];
+  /** Whose roles the trust delegates: the original trustor of a redelegated chain (default trustorUserId). */
+  holderUserId?: string;
 }
 
 export interface TokenAppCredential {
@@ -216,7 +218,7 @@ export class TokenService {
 
     if (payload.scope !== 'unscoped') {
       // A trust token carries the trust's roles (held by the trustor); otherwise the user's own.
-      const holder = trust ? trust.trustorUserId : user.id;
+      const holder = trust ? (trust.holderUserId ?? trust.trustorUserId) : user.id;
       const scope =
         payload.scope === 'system'
           ? ({ system: true } as const)

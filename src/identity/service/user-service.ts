@@ -76,7 +76,7 @@ export function createUserService(identity: Identity) {
 
   async function create(input: UserInput): Promise<UserRow> {
     checkOptions(input.options);
-    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.badRequest(`Could not find domain: ${input.domainId}.`);
+    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.notFound('domain', input.domainId);
     if (input.password) checkPasswordRules(input.password);
     const now = Date.now();
     const hash = input.password ? await hasher.hash(input.password) : null;
@@ -94,6 +94,7 @@ export function createUserService(identity: Identity) {
       password_hash: hash,
       password_created_at: hash ? isoMicro(new Date(now)) : null,
       password_expires_at: hash ? expiresAt(now, input.options ?? {}, true) : null,
+      password_self_service: 0,
       failed_auth_count: 0,
       failed_auth_at: null,
     };
@@ -129,6 +130,7 @@ export function createUserService(identity: Identity) {
         set.password_hash = await hasher.hash(changes.password);
         set.password_created_at = isoMicro(new Date(now));
         set.password_expires_at = expiresAt(now, options, true);
+        set.password_self_service = 0;
         await repos.users.addPasswordHistory(newHexId(), row.id, set.password_hash, set.password_created_at);
       }
       set.failed_auth_count = 0;
@@ -161,13 +163,17 @@ export function createUserService(identity: Identity) {
     const options = JSON.parse(row.options || '{}') as Json;
     if (options['lock_password'] === true) throw Errors.forbidden('You are not allowed to change the password of this user.');
     const now = Date.now();
-    if (sec.minimumPasswordAgeDays > 0 && row.password_created_at && row.password_expires_at === null) {
-      if (Date.parse(row.password_created_at) + sec.minimumPasswordAgeDays * DAY > now) {
-        throw Errors.badRequest(`Password validation error: You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for ${sec.minimumPasswordAgeDays} day(s) before it can be changed.`);
+    // Minimum age applies to passwords the user chose, not to ones an admin set (Keystone's self_service flag).
+    if (sec.minimumPasswordAgeDays > 0 && row.password_self_service === 1 && row.password_created_at) {
+      const allowedAt = Date.parse(row.password_created_at) + sec.minimumPasswordAgeDays * DAY;
+      if (allowedAt > now) {
+        const daysLeft = Math.floor((allowedAt - now) / DAY);
+        throw Errors.badRequest(`Password validation error: You cannot change your password at this time due to the minimum password age. Once you change your password, it must be used for ${sec.minimumPasswordAgeDays} day(s) before it can be changed. Please try again in ${daysLeft} day(s) or contact your administrator to reset your password.`);
       }
     }
     checkPasswordRules(password);
-    if (sec.uniqueLastPasswordCount > 1) {
+    // Keystone 22: the new password may not be any of the last N (the current one included).
+    if (sec.uniqueLastPasswordCount > 0) {
       for (const old of await repos.users.passwordHistory(row.id, sec.uniqueLastPasswordCount)) {
         if (await hasher.verify(password, old)) {
           throw Errors.badRequest(`Password validation error: The new password cannot be identical to a previous password. The total number which includes the new password must be unique is ${sec.uniqueLastPasswordCount}.`);
@@ -180,6 +186,7 @@ export function createUserService(identity: Identity) {
       password_hash: hash,
       password_created_at: createdAt,
       password_expires_at: expiresAt(now, options, false),
+      password_self_service: 1,
       failed_auth_count: 0,
       failed_auth_at: null,
     });
@@ -190,6 +197,11 @@ export function createUserService(identity: Identity) {
 
   async function remove(row: UserRow): Promise<void> {
     await repos.assignments.removeForActor(row.id);
+    // What belongs to the user goes with it, as Keystone's user-deleted callbacks do.
+    await identity.appCredentials.deleteRows(await repos.appCredentials.idsFor({ userId: row.id }));
+    await repos.appCredentials.deleteRulesOfUser(row.id);
+    await repos.credentials.deleteFor({ userId: row.id });
+    await identity.trusts.removeInvolving(row.id);
     await repos.users.delete(row.id);
     await identity.revocations.revoke({ userId: row.id });
     identity.changed();
@@ -202,7 +214,7 @@ export function createUserService(identity: Identity) {
   }
 
   async function createGroup(input: { name: string; domainId: string; description?: string | undefined; extra?: Json }): Promise<GroupRow> {
-    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.badRequest(`Could not find domain: ${input.domainId}.`);
+    if (!(await repos.projects.getDomain(input.domainId))) throw Errors.notFound('domain', input.domainId);
     const row: GroupRow = { id: newHexId(), domain_id: input.domainId, name: input.name, description: input.description ?? '', extra: toJson(input.extra) };
     try {
       await repos.groups.insert(row);

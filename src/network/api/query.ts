@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { headerValue } from '../../core/auth/auth-hook.js';
+import { requestBaseUrl } from '../../core/http/base-url.js';
 import type { CollectionSpec, ListQuery } from '../db/list-query.js';
 import { bad, httpBadRequest } from '../service/faults.js';
 
@@ -79,11 +79,7 @@ export function parseListQuery(raw: RawQuery, spec: CollectionSpec): ListQuery {
   };
 }
 
-export function baseUrl(req: FastifyRequest): string {
-  const proto = headerValue(req, 'x-forwarded-proto') ?? req.protocol;
-  const host = headerValue(req, 'x-forwarded-host') ?? req.headers.host ?? 'localhost';
-  return `${proto}://${host}`;
-}
+export const baseUrl = requestBaseUrl;
 
 /** `<collection>_links` as Neutron builds them (next/previous with marker), when a limit was given. */
 export function paginationLinks(req: FastifyRequest, items: Array<Record<string, unknown>>, query: ListQuery): Array<{ rel: string; href: string }> | undefined {

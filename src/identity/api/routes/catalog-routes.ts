@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fromJson, isTrue, toJson } from '../../../core/db/columns.js';
 import { Errors } from '../../../core/errors.js';
+import { isUniqueViolation } from '../../../core/db/database.js';
 import { envelope, optBool, optString, queryString, reqString, type Json } from '../../../core/http/input.js';
 import { newHexId } from '../../../core/ids.js';
 import type { EndpointRow, RegionRow, ServiceRow } from '../../db/tables.js';
 import { collectionLinks, type IdentityApi } from '../context.js';
-import { extraOf } from '../render.js';
+import { extraOf, renderEndpoint as renderEndpointOf } from '../render.js';
 
 type P = { Params: Record<string, string>; Querystring: Record<string, string | undefined> };
 const INTERFACES = ['public', 'internal', 'admin'];
@@ -32,17 +33,7 @@ export function catalogRoutes(app: FastifyInstance, api: IdentityApi): void {
     enabled: isTrue(s.enabled),
     links: { self: api.link(req, `/services/${s.id}`) },
   });
-  const renderEndpoint = (req: FastifyRequest, e: EndpointRow) => ({
-    ...fromJson<Json>(e.extra, {}),
-    id: e.id,
-    interface: e.interface,
-    region_id: e.region_id,
-    region: e.region_id,
-    service_id: e.service_id,
-    url: e.url,
-    enabled: isTrue(e.enabled),
-    links: { self: api.link(req, `/endpoints/${e.id}`) },
-  });
+  const renderEndpoint = (req: FastifyRequest, e: EndpointRow) => renderEndpointOf(api, req, e);
 
   // ---- regions
   const createRegion = async (req: FastifyRequest, id: string | undefined) => {
@@ -174,9 +165,19 @@ export function catalogRoutes(app: FastifyInstance, api: IdentityApi): void {
     return v;
   };
   const regionOf = async (e: Json): Promise<string | null | undefined> => {
-    const r = optString(e, 'region_id', { nullable: true }) ?? optString(e, 'region', { nullable: true });
+    const byId = optString(e, 'region_id', { nullable: true, max: 255 });
+    const legacy = optString(e, 'region', { nullable: true, max: 255 });
+    const r = byId ?? legacy;
     if (r === undefined || r === null) return r;
-    if (!(await repo.getRegion(r))) throw Errors.badRequest(`Could not find region: ${r}.`);
+    if (!(await repo.getRegion(r))) {
+      if (byId !== undefined && byId !== null) throw Errors.badRequest(`Could not find region: ${r}.`);
+      // Keystone still auto-creates a region named by the legacy `region` attribute.
+      try {
+        await repo.insertRegion({ id: r, description: '', parent_region_id: null, extra: '{}' });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
     return r;
   };
   app.post('/v3/endpoints', auth, async (req, reply) => {

@@ -140,6 +140,8 @@ export function grantRoutes(app: FastifyInstance, api: IdentityApi): void {
             scope === 'projects' && !inherited ? { userId, projectId: g.targetId } : scope === 'domains' && !inherited ? { userId, domainId: g.targetId } : { userId },
           );
         }
+        // Keystone drops the user's application credentials on the project with the role.
+        if (kind === 'users' && scope === 'projects' && !inherited) await identity.appCredentials.onAssignmentRemoved(g.actorId, g.targetId);
         identity.changed();
         return reply.code(204).send();
       });

@@ -3,7 +3,7 @@ import { authOf } from '../../../core/auth/auth-hook.js';
 import { isTrue } from '../../../core/db/columns.js';
 import { Errors } from '../../../core/errors.js';
 import { envelope, optBool, optObject, optString, optStringArray, queryBool, queryString, reqString, type Json } from '../../../core/http/input.js';
-import { ROOT_DOMAIN_ID, type ProjectRow } from '../../db/tables.js';
+import type { ProjectRow } from '../../db/tables.js';
 import { createResourceService } from '../../service/resource-service.js';
 import { ancestorsOf } from '../../service/role-resolver.js';
 import { collectionLinks, type IdentityApi } from '../context.js';
@@ -44,7 +44,7 @@ export function resourceRoutes(app: FastifyInstance, api: IdentityApi): void {
       tags: tagsOf(d),
       options: optObject(d, 'options'),
       extra: extraOf(d, PROJECT_KEYS),
-      ...(typeof d['explicit_domain_id'] === 'string' ? { id: d['explicit_domain_id'] } : {}),
+      ...(d['explicit_domain_id'] !== undefined ? { id: optString(d, 'explicit_domain_id', { min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ })! } : {}),
     });
     return reply.code(201).send({ domain: renderDomain(api, req, row, await repos.projects.tags(row.id)) });
   });
@@ -92,7 +92,7 @@ export function resourceRoutes(app: FastifyInstance, api: IdentityApi): void {
   app.post('/v3/projects', auth, async (req, reply) => {
     const p = envelope(req.body, 'project');
     const caller = authOf(req);
-    const domainId = optString(p, 'domain_id') ?? undefined;
+    const domainId = optString(p, 'domain_id', { nullable: true }) ?? undefined;
     api.enforce(req, 'identity:create_project', { 'target.project.domain_id': domainId ?? caller.projectDomainId ?? 'default' });
     const row = await resources.createProject({
       name: reqString(p, 'name', NAME),
@@ -135,7 +135,7 @@ export function resourceRoutes(app: FastifyInstance, api: IdentityApi): void {
       'target.project.id': req.params['id'],
       'target.project.domain_id': row?.domain_id ?? null,
     });
-    if (!row || row.domain_id === ROOT_DOMAIN_ID) throw Errors.notFound('project', req.params['id']);
+    if (!row) throw Errors.notFound('project', req.params['id']);
     const out = renderProject(api, req, row, await repos.projects.tags(row.id));
     const q = req.query;
     if (queryBool(q['parents_as_list']) || queryBool(q['parents_as_ids'])) {

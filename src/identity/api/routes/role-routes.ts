@@ -121,7 +121,11 @@ export function roleRoutes(app: FastifyInstance, api: IdentityApi): void {
   app.put<P>('/v3/roles/:prior/implies/:implied', auth, async (req, reply) => {
     api.enforce(req, 'identity:create_implied_role');
     const { prior, implied } = await pair(req);
-    if (implied.domain_id !== GLOBAL_ROLE_DOMAIN) throw Errors.forbidden('A domain-specific role cannot be implied.');
+    if (prior.domain_id === GLOBAL_ROLE_DOMAIN && implied.domain_id !== GLOBAL_ROLE_DOMAIN) {
+      throw Errors.forbidden(`${implied.id} cannot be an implied roles: a global role cannot imply a domain-specific role.`);
+    }
+    // Keystone's [assignment] prohibited_implied_role default.
+    if (implied.name === 'admin') throw Errors.forbidden(`${implied.id} cannot be an implied roles.`);
     if (prior.id === implied.id) throw Errors.conflict('A role cannot imply itself.');
     const graph = await identity.roleGraph();
     if (graph.expand([implied.id]).some((r) => r.id === prior.id) || reaches(graph, implied.id, prior.id)) {
