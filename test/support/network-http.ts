@@ -68,7 +68,11 @@ export interface Neutron {
 }
 
 export function neutron(cloud: TestCloud, token: string): Neutron {
-  const base = cloud.url('network', '/v2.0');
+  return neutronAt(cloud.url('network', '/v2.0'), token);
+}
+
+/** A Neutron client for the API at `base` (`http://host:port/v2.0`). */
+export function neutronAt(base: string, token: string): Neutron {
   const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
     const res = await fetch(`${base}${path}`, {
       method,
