@@ -72,6 +72,12 @@ test('install guide networking steps with the openstack CLI', { skip: !haveOpens
   const ifaces = await openstackJson<Obj[]>(demo.env, ['port', 'list', '--router', 'router']);
   assert.ok(ifaces.some((p) => p['Fixed IP Addresses'].some?.((f: Obj) => f.ip_address === '172.16.1.1') ?? JSON.stringify(p).includes('172.16.1.1')));
 
+  // Extra routes, added and removed one by one (extraroute-atomic).
+  await openstackOk(demo.env, ['router', 'add', 'route', '--route', 'destination=192.168.9.0/24,gateway=172.16.1.5', 'router']);
+  assert.deepEqual((await openstackJson<Obj>(demo.env, ['router', 'show', 'router']))['routes'], [{ destination: '192.168.9.0/24', nexthop: '172.16.1.5' }]);
+  await openstackOk(demo.env, ['router', 'remove', 'route', '--route', 'destination=192.168.9.0/24,gateway=172.16.1.5', 'router']);
+  assert.deepEqual((await openstackJson<Obj>(demo.env, ['router', 'show', 'router']))['routes'], []);
+
   // Security group rules for ping and ssh on the default group.
   const icmp = await openstackJson<Obj>(demo.env, ['security', 'group', 'rule', 'create', '--proto', 'icmp', 'default']);
   assert.equal(icmp['protocol'], 'icmp');

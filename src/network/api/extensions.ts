@@ -31,6 +31,7 @@ export const EXTENSIONS: Extension[] = [
     'Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)',
   ),
   E('extraroute', 'Neutron Extra Route', '2013-02-01T10:00:00-00:00', 'Extra routes configuration for L3 router'),
+  E('extraroute-atomic', 'Atomically add/remove extra routes', '2019-07-10T00:00:00-00:00', 'Edit extra routes of a router on server side by atomically adding/removing extra routes'),
   E('filter-validation', 'Filter parameters validation', '2018-07-04T10:00:00-00:00', 'Provides validation on filter parameters.'),
   E('fip-port-details', 'Floating IP Port Details Extension', '2018-04-09T10:00:00-00:00', 'Add port_details attribute to Floating IP resource'),
   E('floating-ip-port-forwarding', 'Floating IP Port Forwarding', '2018-01-19T10:00:00-00:00', 'Allow port forwarding from floating IP port to an internal port'),

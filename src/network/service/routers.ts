@@ -492,3 +492,21 @@ async function validateRoutes(trx: Trx, router: RouterRow, routes: Array<{ desti
   }
   return out;
 }
+
+/** extraroute-atomic: add or remove some routes without replacing the list. */
+export async function editRoutes(deps: NetworkDeps, caller: Caller, id: string, routes: Array<{ destination: string; nexthop: string }>, op: 'add' | 'remove'): Promise<Dict> {
+  return write(deps, async (trx, sink) => {
+    const row = await getVisibleRouter(trx, caller, id);
+    authorize(deps.enforcer, caller, 'update_router', { tenant_id: row.project_id, project_id: row.project_id });
+    const original = await routerView(trx, deps, id);
+    const key = (r: { destination: string; nexthop: string }) => `${formatCidr(parseCidr(r.destination)!)} ${parseIp(r.nexthop) ? r.nexthop : ''}`;
+    const current = fromJson<Array<{ destination: string; nexthop: string }>>(row.routes, []);
+    const drop = new Set(routes.map(key));
+    const next = op === 'add' ? [...current, ...routes.filter((r) => !current.some((c) => key(c) === key(r)))] : current.filter((c) => !drop.has(key(c)));
+    await trx.updateTable('net_router').set({ routes: toJson(await validateRoutes(trx, row, next)) }).where('id', '=', id).execute();
+    await bumpRevision(trx, 'net_router', id);
+    const view = await routerView(trx, deps, id);
+    await sink.emit({ kind: 'router', action: 'update', current: view, original });
+    return view;
+  });
+}

@@ -7,7 +7,7 @@ import * as tags from '../../service/tags.js';
 import { parseAttrs, requireBody, unwrap } from '../attributes.js';
 import type { NetworkApi, Params } from '../context.js';
 import { parseFields, selectFields, values } from '../query.js';
-import { portForwardingAttrs } from '../resource-attrs.js';
+import { portForwardingAttrs, routerAttrs } from '../resource-attrs.js';
 
 /** Router interfaces, tags, quotas, port forwardings, availability zones and IP availability. */
 export function actionRoutes(app: FastifyInstance, api: NetworkApi): void {
@@ -19,6 +19,13 @@ export function actionRoutes(app: FastifyInstance, api: NetworkApi): void {
   app.put<Params>('/v2.0/routers/:id/remove_router_interface', auth, async (req) =>
     routers.removeInterface(deps, api.caller(req), req.params['id']!, requireBody(req.body)),
   );
+
+  for (const op of ['add', 'remove'] as const) {
+    app.put<Params>(`/v2.0/routers/:id/${op}_extraroutes`, auth, async (req) => {
+      const attrs = parseAttrs(unwrap(req.body, 'router'), { routes: routerAttrs['routes']! }, 'update');
+      return { router: await routers.editRoutes(deps, api.caller(req), req.params['id']!, (attrs['routes'] as Array<{ destination: string; nexthop: string }> | undefined) ?? [], op) };
+    });
+  }
 
   // ---- tags
   const collections = Object.keys(tags.TAGGABLE);
