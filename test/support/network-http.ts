@@ -1,4 +1,5 @@
 import type { TestCloud } from './cloud.js';
+import { newProjectUser, passwordToken, type TestUser } from './image-http.js';
 
 /** Small HTTP helpers for network tests: tokens, projects with a member user, and a Neutron client. */
 
@@ -7,58 +8,14 @@ export interface Reply<T = Record<string, any>> {
   body: T;
 }
 
+/** A project-scoped token for a user (Keystone password auth). */
 export async function tokenFor(authUrl: string, user: string, password: string, project: string): Promise<string> {
-  const res = await fetch(`${authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: user, password, domain: { id: 'default' } } } },
-        scope: { project: { name: project, domain: { id: 'default' } } },
-      },
-    }),
-  });
-  if (res.status !== 201) throw new Error(`token for ${user}: ${res.status} ${await res.text()}`);
-  return res.headers.get('x-subject-token')!;
+  return (await passwordToken(authUrl, user, password, project)).token;
 }
 
-export interface ProjectUser {
-  projectId: string;
-  projectName: string;
-  user: string;
-  password: string;
-  token: string;
-  /** OS_* variables for the openstack CLI as this user. */
-  env: Record<string, string>;
-}
-
-/** Creates a project and a user with the `member` role on it (as admin, through Keystone's API). */
-export async function createProjectUser(cloud: TestCloud, name: string): Promise<ProjectUser> {
-  const admin = await tokenFor(cloud.authUrl, 'admin', cloud.adminPassword, 'admin');
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${cloud.authUrl}${path}`, {
-      method,
-      headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? (JSON.parse(text) as Record<string, any>) : {};
-  };
-  const project = (await call('POST', '/projects', { project: { name, domain_id: 'default' } }))['project'];
-  const password = `${name}-password`;
-  const user = (await call('POST', '/users', { user: { name, password, domain_id: 'default', default_project_id: project.id } }))['user'];
-  const role = (await call('GET', '/roles?name=member'))['roles'][0];
-  await call('PUT', `/projects/${project.id}/users/${user.id}/roles/${role.id}`);
-  return {
-    projectId: project.id,
-    projectName: name,
-    user: name,
-    password,
-    token: await tokenFor(cloud.authUrl, name, password, name),
-    env: { ...cloud.env, OS_USERNAME: name, OS_PASSWORD: password, OS_PROJECT_NAME: name },
-  };
-}
+/** A new project with a `member` user on it (random names from the prefix). */
+export const createProjectUser = newProjectUser;
+export type ProjectUser = TestUser;
 
 export interface Neutron {
   get<T = Record<string, any>>(path: string): Promise<Reply<T>>;

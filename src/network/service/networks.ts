@@ -9,7 +9,7 @@ import { networkScope, type Viewer } from '../db/visibility.js';
 import { write, type ChangeSink, type NetworkDeps, type Trx } from './deps.js';
 import { bad, conflict, httpBadRequest, notFound, NotFound } from './faults.js';
 import { allowed, authorize, type Caller } from './policy.js';
-import { checkQuota } from './quotas.js';
+import { checkQuotaForEach } from './quotas.js';
 import { setWildcard, sharedWith } from './rbac.js';
 import { ensureDefaultGroup } from './security-groups.js';
 import { allocateTenantSegment, completeSegment, segmentConfig, segmentInUse, segmentKey, validateProviderSegment, type SegmentSpec } from './segments.js';
@@ -162,12 +162,7 @@ export async function createNetworks(deps: NetworkDeps, caller: Caller, items: D
     return await write(
       deps,
       async (trx, sink) => {
-        const counts = new Map<string, number>();
-        for (const attrs of items) {
-          const p = requestProject(caller, attrs);
-          counts.set(p, (counts.get(p) ?? 0) + 1);
-        }
-        for (const [p, n] of counts) await checkQuota(deps, trx, p, 'network', n);
+        await checkQuotaForEach(deps, trx, items.map((attrs) => requestProject(caller, attrs)), 'network');
         const out: Dict[] = [];
         for (const attrs of items) out.push(await insertNetwork(deps, trx, sink, caller, attrs, requestProject(caller, attrs)));
         return out;

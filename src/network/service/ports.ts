@@ -12,7 +12,7 @@ import { bad, conflict, notFound, NotFound } from './faults.js';
 import { allocateFixedIps, isRouterPort, type Allocation, type FixedIpRequest } from './ipam.js';
 import { getVisibleNetwork, requestProject } from './networks.js';
 import { allowed, authorize, type Caller } from './policy.js';
-import { checkQuota } from './quotas.js';
+import { checkQuotaForEach } from './quotas.js';
 import { sharedWith } from './rbac.js';
 import { resolvePortGroups } from './security-groups.js';
 import { bumpRevision, checkRevision, nowTs, standardNew, tagsOf, validateTags } from './standard-attrs.js';
@@ -300,12 +300,7 @@ export async function createPorts(deps: NetworkDeps, caller: Caller, items: Dict
   return write(
     deps,
     async (trx, sink) => {
-      const counts = new Map<string, number>();
-      for (const attrs of items) {
-        const p = requestProject(caller, attrs);
-        counts.set(p, (counts.get(p) ?? 0) + 1);
-      }
-      for (const [p, n] of counts) await checkQuota(deps, trx, p, 'port', n);
+      await checkQuotaForEach(deps, trx, items.map((attrs) => requestProject(caller, attrs)), 'port');
       const out: Dict[] = [];
       for (const attrs of items) out.push(await insertPort(deps, trx, sink, caller, attrs));
       return out;

@@ -147,3 +147,10 @@ export async function resetQuota(deps: NetworkDeps, caller: Caller, projectId: s
   authorize(deps.enforcer, caller, 'delete_quota', target(projectId));
   await deps.db.deleteFrom('net_quota').where('project_id', '=', projectId).execute();
 }
+
+/** Checks a bulk creation: one more `resource` for each entry of `projects` (repeats add up). */
+export async function checkQuotaForEach(deps: NetworkDeps, trx: Trx, projects: string[], resource: QuotaResource): Promise<void> {
+  const counts = new Map<string, number>();
+  for (const p of projects) counts.set(p, (counts.get(p) ?? 0) + 1);
+  for (const [p, n] of counts) await checkQuota(deps, trx, p, resource, n);
+}

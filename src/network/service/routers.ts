@@ -11,6 +11,7 @@ import { getVisibleNetwork, requestProject } from './networks.js';
 import { authorize, type Caller } from './policy.js';
 import { deletePortRow, getVisiblePort, insertPort, portViewById, updatePortIn } from './ports.js';
 import { checkQuota } from './quotas.js';
+import { sharedWith } from './rbac.js';
 import { bumpRevision, checkRevision, standardNew, tagsOf } from './standard-attrs.js';
 import { getVisibleSubnet } from './subnets.js';
 
@@ -334,15 +335,7 @@ export async function addInterface(deps: NetworkDeps, caller: Caller, routerId: 
         if (!caller.isAdmin && subnet.project_id !== router.project_id) {
           const net = await trx.selectFrom('net_network').select('project_id').where('id', '=', subnet.network_id).executeTakeFirstOrThrow();
           if (net.project_id !== router.project_id) {
-            const shared = await trx
-              .selectFrom('net_rbac')
-              .select('id')
-              .where('object_type', '=', 'network')
-              .where('object_id', '=', subnet.network_id)
-              .where('action', '=', 'access_as_shared')
-              .where('target_tenant', 'in', ['*', router.project_id])
-              .executeTakeFirst();
-            if (!shared) throw badRequest('router', `Subnet ${subnet.id} is not owned by the router's project`);
+            if (!(await sharedWith(trx, 'network', [subnet.network_id], router.project_id)).has(subnet.network_id)) throw badRequest('router', `Subnet ${subnet.id} is not owned by the router's project`);
           }
         }
         if (!subnet.gateway_ip) throw badRequest('router', 'Subnet for router interface must have a gateway IP');

@@ -10,6 +10,7 @@ import { write, type ChangeSink, type NetworkDeps, type Trx } from './deps.js';
 import { bad, conflict, httpBadRequest, NotFound } from './faults.js';
 import { authorize, type Caller } from './policy.js';
 import { checkQuota } from './quotas.js';
+import { sharedWith } from './rbac.js';
 import { normalizedCidr, ruleFingerprint, validateRule, type RuleInput } from './sg-rule-rules.js';
 import { bumpRevision, checkRevision, standardNew, tagsOf } from './standard-attrs.js';
 
@@ -330,19 +331,15 @@ export async function createRules(deps: NetworkDeps, caller: Caller, requests: R
 }
 
 async function getRemoteGroup(q: NetQ, caller: Caller, projectId: string, id: string): Promise<void> {
+  if (!(await usableGroup(q, caller, projectId, id))) throw NotFound.securityGroup(id);
+}
+
+/** Whether a project may use a group: its own, any for admins, or shared with it by RBAC. */
+async function usableGroup(q: NetQ, caller: Caller, projectId: string, id: string): Promise<boolean> {
   const row = await q.selectFrom('net_security_group').select(['id', 'project_id']).where('id', '=', id).executeTakeFirst();
-  if (!row || (!caller.isAdmin && row.project_id !== projectId)) {
-    const shared = row
-      ? await q
-          .selectFrom('net_rbac')
-          .select('id')
-          .where('object_type', '=', 'security_group')
-          .where('object_id', '=', id)
-          .where('target_tenant', 'in', ['*', projectId])
-          .executeTakeFirst()
-      : undefined;
-    if (!shared) throw NotFound.securityGroup(id);
-  }
+  if (!row) return false;
+  if (caller.isAdmin || row.project_id === projectId) return true;
+  return (await sharedWith(q, 'security_group', [id], projectId)).has(id);
 }
 
 export async function deleteRule(deps: NetworkDeps, caller: Caller, id: string): Promise<void> {
@@ -370,20 +367,6 @@ export async function resolvePortGroups(trx: Trx, caller: Caller, projectId: str
     throw bad('PortSecurityAndIPRequiredForSecurityGroups', 'Port security must be enabled and port must have an IP address in order to use security groups.');
   }
   const unique = [...new Set(requested)];
-  for (const id of unique) {
-    const row = await trx.selectFrom('net_security_group').select(['id', 'project_id']).where('id', '=', id).executeTakeFirst();
-    if (row && (caller.isAdmin || row.project_id === projectId)) continue;
-    if (row) {
-      const shared = await trx
-        .selectFrom('net_rbac')
-        .select('id')
-        .where('object_type', '=', 'security_group')
-        .where('object_id', '=', id)
-        .where('target_tenant', 'in', ['*', projectId])
-        .executeTakeFirst();
-      if (shared) continue;
-    }
-    throw NotFound.securityGroup(id);
-  }
+  for (const id of unique) if (!(await usableGroup(trx, caller, projectId, id))) throw NotFound.securityGroup(id);
   return unique;
 }

@@ -1,6 +1,6 @@
 import { isoSeconds } from '../../core/ids.js';
 import type { NetQ } from '../db/tables.js';
-import { conflict, httpBadRequest } from './faults.js';
+import { httpBadRequest } from './faults.js';
 import { Errors } from '../../core/errors.js';
 
 /**
@@ -79,4 +79,3 @@ export function validateTags(tags: unknown): string[] {
   return tags as string[];
 }
 
-export { conflict };
