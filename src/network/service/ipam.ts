@@ -67,8 +67,9 @@ async function allocateAny(trx: Trx, info: SubnetInfo, portId: string, position:
   if (pools.length === 0) return null;
   const total = pools.reduce((n, p) => n + rangeSize(p), 0n);
   const fmt = (v: bigint) => formatIp(info.version, v);
-  if (total > 1024n) {
-    for (let i = 0; i < 12; i++) {
+  // Random probes first (cheap, and spread concurrent requests); a small pool gets a few only.
+  {
+    for (let i = 0; i < (total > 1024n ? 12 : 3); i++) {
       const candidate = randomIn(pools);
       if (candidate === info.gateway) continue;
       if (await claim(trx, info.row, portId, fmt(candidate), position)) return fmt(candidate);

@@ -108,22 +108,32 @@ async function usedIds(trx: Trx, type: string, physnet: string | null): Promise<
 }
 
 /** A random free id in the ranges; null when all are taken. */
+function randomId(ranges: Range[], total: number): number {
+  let k = randomInt(total);
+  for (const r of ranges) {
+    const size = r.max - r.min + 1;
+    if (k < size) return r.min + k;
+    k -= size;
+  }
+  return ranges[0]!.min;
+}
+
 async function pickFree(trx: Trx, type: string, physnet: string | null, ranges: Range[]): Promise<number | null> {
   const total = ranges.reduce((n, r) => n + (r.max - r.min + 1), 0);
   if (total <= 0) return null;
+  if (total > 4096) {
+    // A wide range: probe random ids by their unique key instead of reading every network.
+    for (let i = 0; i < 8; i++) {
+      const id = randomId(ranges, total);
+      const key = segmentKey({ network_type: type, physical_network: physnet, segmentation_id: id });
+      if (!(await trx.selectFrom('net_network').select('id').where('segment_key', '=', key!).executeTakeFirst())) return id;
+    }
+  }
   const used = await usedIds(trx, type, physnet);
   // Random picks spread concurrent allocations; a full scan settles nearly-full ranges.
   for (let i = 0; i < 8; i++) {
-    let k = randomInt(total);
-    for (const r of ranges) {
-      const size = r.max - r.min + 1;
-      if (k < size) {
-        const id = r.min + k;
-        if (!used.has(id)) return id;
-        break;
-      }
-      k -= size;
-    }
+    const id = randomId(ranges, total);
+    if (!used.has(id)) return id;
   }
   const free: number[] = [];
   for (const r of ranges) for (let id = r.min; id <= r.max && free.length < 64; id++) if (!used.has(id)) free.push(id);
