@@ -146,7 +146,8 @@ async function insertNetwork(deps: NetworkDeps, trx: Trx, sink: ChangeSink, call
   if (attrs['shared'] === true) await setWildcard(trx, 'network', row.id, 'access_as_shared', projectId, true);
   if (attrs['router:external'] === true) await setWildcard(trx, 'network', row.id, 'access_as_external', projectId, true);
   if (projectId) await ensureDefaultGroup(trx, projectId, sink);
-  const view = (await networkViews(trx, deps, [row], caller.projectId))[0]!;
+  // A new network has no subnets or tags yet; `shared` is what was asked.
+  const view = networkView(row, { subnets: [], shared: attrs['shared'] === true, tags: [], az: deps.config.availabilityZone });
   await sink.emit({ kind: 'network', action: 'create', current: view });
   return view;
 }

@@ -75,9 +75,9 @@ export async function checkQuota(deps: NetworkDeps, trx: Trx, projectId: string,
   const limit = override ? override.hard_limit : defaultQuotas(deps.config)[resource];
   if (limit < 0) return;
   if (limit < count) throw overQuota([resource]);
-  // Serialize this project's creations of this resource (SQLite serializes writers anyway).
-  await trx.insertInto('net_quota_lock').values({ project_id: projectId, resource }).onConflict((oc) => oc.doNothing()).execute();
+  // Serialize this project's creations of this resource; SQLite already serializes writers.
   if (deps.dialect !== 'sqlite') {
+    await trx.insertInto('net_quota_lock').values({ project_id: projectId, resource }).onConflict((oc) => oc.doNothing()).execute();
     await trx.selectFrom('net_quota_lock').select('project_id').where('project_id', '=', projectId).where('resource', '=', resource).forUpdate().execute();
   }
   if ((await usage(trx, resource, projectId)) + count > limit) throw overQuota([resource]);
