@@ -10,15 +10,17 @@
  *   conv=notrunc,fdatasync count=0` = posix_fadvise DONTNEED, no root needed),
  *   then `dd if=dd.bin of=/dev/null bs=1M`.
  * - upload: one PUT of 2 GiB with Content-Length (as the SDK sends it) from
- *   this process; time from request start to the 204 (the image is active,
- *   checksum and os_hash_value computed, data fsynced).
+ *   this process; time from request start to the 204 (image active, data
+ *   fsynced). Twice: with checksums inline (default, Glance's semantics: md5
+ *   and sha512 known at the 204) and with `image.checksums=background`.
+ *   Single-core md5/sha512 speeds are measured too: inline, they bound the upload.
  * - download: the stored file's cache dropped the same way, then one GET,
  *   bytes counted and discarded.
  * - memory: the server's VmRSS (/proc/<pid>/status) sampled every 50 ms;
  *   growth = peak during the transfer − RSS just before it (after a warm-up upload).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -105,90 +107,131 @@ async function json(url: string, token: string, body: unknown): Promise<Record<s
   return (await r.json()) as Record<string, any>;
 }
 
+/** Single-thread digest speed of this machine (bytes/s), measured on 256 MiB. */
+function hashRate(algo: string): number {
+  const block = randomBytes(MiB);
+  const h = createHash(algo);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 256; i++) h.update(block);
+  h.digest();
+  return (256 * MiB) / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+interface Measured {
+  upSeconds: number;
+  upGrowth: number;
+  baseline: number;
+  downSeconds?: number;
+  downGrowth?: number;
+}
+
+/** Starts a nimbus, uploads (and optionally downloads) 2 GiB, and measures. */
+async function measure(env: Record<string, string>, download: boolean, anchors?: (dataDir: string) => void): Promise<Measured> {
+  const nimbus = await startNimbusProcess({ env: { NIMBUS_LOG__LEVEL: 'warn', NIMBUS_LOG__REQUESTS: 'false', ...env } });
+  try {
+    const pid = nimbus.child.pid!;
+    const base = `http://127.0.0.1:${nimbus.ports['image']}`;
+    const { token } = await passwordToken(nimbus.authUrl, 'admin', nimbus.adminPassword, 'admin');
+    anchors?.(nimbus.dataDir);
+
+    // Warm-up: code paths compiled, buffers and worker threads up, before the baseline.
+    const warm = await json(`${base}/v2/images`, token, { name: 'warm', disk_format: 'raw', container_format: 'bare' });
+    await put(`${base}/v2/images/${warm['id']}/file`, token, 64 * MiB);
+
+    const img = await json(`${base}/v2/images`, token, { name: 'bench-2g', disk_format: 'raw', container_format: 'bare' });
+    const baseline = rssOf(pid);
+    let stop = sampleRss(pid);
+    let t0 = process.hrtime.bigint();
+    const status = await put(`${base}/v2/images/${img['id']}/file`, token, SIZE);
+    const upSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const upPeak = stop();
+    if (status !== 204) throw new Error(`upload answered ${status}`);
+    const out: Measured = { upSeconds, upGrowth: upPeak - baseline, baseline };
+    if (!download) return out;
+
+    const stored = join(nimbus.dataDir, 'images', img['id'] as string);
+    if (statSync(stored).size !== SIZE) throw new Error('stored size differs');
+    // Let background work (none with inline checksums) settle, then read from the disk, not the cache.
+    dropCache(stored);
+    const beforeDown = rssOf(pid);
+    stop = sampleRss(pid);
+    t0 = process.hrtime.bigint();
+    const got = await get(`${base}/v2/images/${img['id']}/file`, token);
+    out.downSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    out.downGrowth = stop() - beforeDown;
+    if (got !== SIZE) throw new Error(`downloaded ${got} bytes`);
+    return out;
+  } finally {
+    await nimbus.stop();
+    rmSync(nimbus.dataDir, { recursive: true, force: true });
+  }
+}
+
 export const imageBenchmark: Benchmark = {
   name: 'image',
   async run(): Promise<BenchResult[]> {
-    const nimbus = await startNimbusProcess({ env: { NIMBUS_LOG__LEVEL: 'warn', NIMBUS_LOG__REQUESTS: 'false' } });
-    const results: BenchResult[] = [];
-    try {
-      const pid = nimbus.child.pid!;
-      const base = `http://127.0.0.1:${nimbus.ports['image']}`;
-      const { token } = await passwordToken(nimbus.authUrl, 'admin', nimbus.adminPassword, 'admin');
-      const ddFile = join(nimbus.dataDir, 'dd.bin');
-
-      const ddWrite = ddRate(['if=/dev/zero', `of=${ddFile}`, 'bs=1M', `count=${SIZE / MiB}`, 'conv=fdatasync']);
+    let ddWrite = 0;
+    let ddRead = 0;
+    const inline = await measure({}, true, (dataDir) => {
+      const ddFile = join(dataDir, 'dd.bin');
+      ddWrite = ddRate(['if=/dev/zero', `of=${ddFile}`, 'bs=1M', `count=${SIZE / MiB}`, 'conv=fdatasync']);
       dropCache(ddFile);
-      const ddRead = ddRate([`if=${ddFile}`, 'of=/dev/null', 'bs=1M']);
+      ddRead = ddRate([`if=${ddFile}`, 'of=/dev/null', 'bs=1M']);
       rmSync(ddFile);
+    });
+    const background = await measure({ NIMBUS_IMAGE__CHECKSUMS: 'background' }, false);
+    const md5 = hashRate('md5');
+    const sha512 = hashRate('sha512');
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-      // Warm-up: code paths compiled, buffers allocated, before the baseline.
-      const warm = await json(`${base}/v2/images`, token, { name: 'warm', disk_format: 'raw', container_format: 'bare' });
-      await put(`${base}/v2/images/${warm['id']}/file`, token, 64 * MiB);
-
-      const img = await json(`${base}/v2/images`, token, { name: 'bench-2g', disk_format: 'raw', container_format: 'bare' });
-      const before = rssOf(pid);
-      let stop = sampleRss(pid);
-      let t0 = process.hrtime.bigint();
-      const status = await put(`${base}/v2/images/${img['id']}/file`, token, SIZE);
-      const upSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const upPeak = stop();
-      if (status !== 204) throw new Error(`upload answered ${status}`);
-
-      const stored = join(nimbus.dataDir, 'images', img['id'] as string);
-      if (statSync(stored).size !== SIZE) throw new Error('stored size differs');
-      dropCache(stored);
-      const beforeDown = rssOf(pid);
-      stop = sampleRss(pid);
-      t0 = process.hrtime.bigint();
-      const got = await get(`${base}/v2/images/${img['id']}/file`, token);
-      const downSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const downPeak = stop();
-      if (got !== SIZE) throw new Error(`downloaded ${got} bytes`);
-
-      const MB = 1e6;
-      const up = SIZE / upSeconds;
-      const down = SIZE / downSeconds;
-      results.push(
-        {
-          name: 'image: 2 GiB upload (PUT file)',
-          value: up / MB,
-          unit: 'MB/s',
-          anchor: { name: 'dd write conv=fdatasync', value: ddWrite / MB, unit: 'MB/s' },
-          goal: '>= 80% of anchor',
-          met: up >= 0.8 * ddWrite,
-          note: `${Math.round((100 * up) / ddWrite)}% of dd; md5 + sha512 computed inline`,
-        },
-        {
-          name: 'image: 2 GiB download (GET file)',
-          value: down / MB,
-          unit: 'MB/s',
-          anchor: { name: 'dd read, cache dropped', value: ddRead / MB, unit: 'MB/s' },
-          goal: '>= 80% of anchor',
-          met: down >= 0.8 * ddRead,
-          note: `${Math.round((100 * down) / ddRead)}% of dd`,
-        },
-        {
-          name: 'image: RSS growth during 2 GiB upload',
-          value: Math.round((upPeak - before) / MiB),
-          unit: 'MiB',
-          goal: '< 64 MiB',
-          met: upPeak - before < 64 * MiB,
-          note: `baseline ${Math.round(before / MiB)} MiB`,
-        },
-        {
-          name: 'image: RSS growth during 2 GiB download',
-          value: Math.round((downPeak - beforeDown) / MiB),
-          unit: 'MiB',
-          goal: '< 64 MiB',
-          met: downPeak - beforeDown < 64 * MiB,
-          note: `baseline ${Math.round(beforeDown / MiB)} MiB`,
-        },
-      );
-    } finally {
-      await nimbus.stop();
-      rmSync(nimbus.dataDir, { recursive: true, force: true });
-    }
-    return results;
+    const MB = 1e6;
+    const up = SIZE / inline.upSeconds;
+    const upBg = SIZE / background.upSeconds;
+    const down = SIZE / inline.downSeconds!;
+    const hashBound = Math.min(md5, sha512);
+    return [
+      {
+        name: 'image: 2 GiB upload (PUT file), checksums inline',
+        value: up / MB,
+        unit: 'MB/s',
+        anchor: { name: 'dd write conv=fdatasync', value: ddWrite / MB, unit: 'MB/s' },
+        goal: '>= 80% of anchor',
+        met: up >= 0.8 * ddWrite,
+        note: `${Math.round((100 * up) / ddWrite)}% of dd; md5 ${Math.round(md5 / MB)} MB/s and sha512 ${Math.round(sha512 / MB)} MB/s on one core bound it at ~${Math.round(hashBound / MB)} MB/s (${Math.round((100 * up) / hashBound)}% of that); load ${load}`,
+      },
+      {
+        name: 'image: 2 GiB upload (PUT file), checksums background',
+        value: upBg / MB,
+        unit: 'MB/s',
+        anchor: { name: 'dd write conv=fdatasync', value: ddWrite / MB, unit: 'MB/s' },
+        goal: '>= 80% of anchor',
+        met: upBg >= 0.8 * ddWrite,
+        note: `${Math.round((100 * upBg) / ddWrite)}% of dd (image.checksums=background)`,
+      },
+      {
+        name: 'image: 2 GiB download (GET file)',
+        value: down / MB,
+        unit: 'MB/s',
+        anchor: { name: 'dd read, cache dropped', value: ddRead / MB, unit: 'MB/s' },
+        goal: '>= 80% of anchor',
+        met: down >= 0.8 * ddRead,
+        note: `${Math.round((100 * down) / ddRead)}% of dd`,
+      },
+      {
+        name: 'image: RSS growth during 2 GiB upload',
+        value: Math.round(Math.max(inline.upGrowth, background.upGrowth) / MiB),
+        unit: 'MiB',
+        goal: '< 64 MiB',
+        met: Math.max(inline.upGrowth, background.upGrowth) < 64 * MiB,
+        note: `baseline ${Math.round(inline.baseline / MiB)} MiB (worst of both modes)`,
+      },
+      {
+        name: 'image: RSS growth during 2 GiB download',
+        value: Math.round(inline.downGrowth! / MiB),
+        unit: 'MiB',
+        goal: '< 64 MiB',
+        met: inline.downGrowth! < 64 * MiB,
+      },
+    ];
   },
 };
-

@@ -3,11 +3,12 @@
  * and prints each figure with the anchor it is compared to, measured in the
  * same run. Benchmarks live in bench/<service>.bench.ts.
  */
+import { identityBenchmark } from './identity.bench.js';
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
 import { imageBenchmark } from './image.bench.js';
 import { networkBenchmark } from './network.bench.js';
 
-const benchmarks: Benchmark[] = [imageBenchmark, networkBenchmark];
+const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark, networkBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

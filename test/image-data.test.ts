@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestCloud } from './support/cloud.js';
-import { imageCall, newProjectUser, type TestUser } from './support/image-http.js';
+import { imageCall, newProjectUser, waitFor, type TestUser } from './support/image-http.js';
 
 const OCTET = { 'content-type': 'application/octet-stream' };
 
@@ -66,6 +66,34 @@ test('image data: upload forms, checksums, ranges, virtual size', async (t) => {
     }
   });
 
+  await t.test('a PATCH during an upload changes only what it names', async () => {
+    const id = await create();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const data = randomBytes(512 * 1024);
+    const slow = (async function* () {
+      yield data.subarray(0, 1024);
+      await gate;
+      yield data.subarray(1024);
+    })();
+    const upload = call('PUT', `/v2/images/${id}/file`, { body: slow, headers: OCTET });
+    const patch = { 'content-type': 'application/openstack-images-v2.1-json-patch' };
+    // Wait until the upload holds the image (status saving), then patch it.
+    for (let i = 0; i < 100 && (await show(id))['status'] !== 'saving'; i++) await new Promise((r) => setTimeout(r, 20));
+    const r = await call('PATCH', `/v2/images/${id}`, { body: [{ op: 'replace', path: '/name', value: 'renamed' }, { op: 'add', path: '/k', value: 'v' }], headers: patch });
+    assert.equal(r.status, 200);
+    assert.equal(r.json()['status'], 'saving');
+    const formats = await call('PATCH', `/v2/images/${id}`, { body: [{ op: 'replace', path: '/disk_format', value: 'qcow2' }], headers: patch });
+    assert.equal(formats.status, 403, 'formats are fixed once data arrives');
+    release();
+    assert.equal((await upload).status, 204);
+    const s = await show(id);
+    assert.equal(s['status'], 'active', 'the PATCH did not put back a stale status');
+    assert.equal(s['name'], 'renamed');
+    assert.equal(s['k'], 'v');
+    assert.equal(s['checksum'], createHash('md5').update(data).digest('hex'));
+  });
+
   await t.test('an empty upload is a valid image', async () => {
     const id = await create();
     assert.equal((await call('PUT', `/v2/images/${id}/file`, { body: Buffer.alloc(0), headers: OCTET })).status, 204);
@@ -90,4 +118,22 @@ test('image data: upload forms, checksums, ranges, virtual size', async (t) => {
       else assert.equal(vs, size * 1024 * 1024, disk);
     }
   });
+});
+
+test('checksums computed in the background when configured', async (t) => {
+  const cloud = await startTestCloud({ image: { checksums: 'background' } });
+  t.after(() => cloud.close());
+  const user = await newProjectUser(cloud, 'bg');
+  const call = (method: string, path: string, options: Parameters<typeof imageCall>[4] = {}) => imageCall(cloud, user.token, method, path, options);
+  const id = (await call('POST', '/v2/images', { body: { name: 'bg', disk_format: 'raw', container_format: 'bare' } })).json()['id'] as string;
+  const data = randomBytes(3 * 1024 * 1024);
+  assert.equal((await call('PUT', `/v2/images/${id}/file`, { body: data, headers: OCTET })).status, 204);
+  assert.equal((await call('GET', `/v2/images/${id}`)).json()['status'], 'active', 'active at once');
+  const done = await waitFor('the checksums', async () => {
+    const s = (await call('GET', `/v2/images/${id}`)).json();
+    return s['checksum'] ? s : undefined;
+  });
+  assert.equal(done['checksum'], createHash('md5').update(data).digest('hex'));
+  assert.equal(done['os_hash_algo'], 'sha512');
+  assert.equal(done['os_hash_value'], createHash('sha512').update(data).digest('hex'));
 });

@@ -23,13 +23,16 @@ export const identitySection = section({
   fernetKeyRepository: Type.String({ default: '', description: 'directory of fernet keys (default: <dataDir>/fernet-keys)' }),
   credentialKeyRepository: Type.String({ default: '', description: 'directory of the Fernet keys that encrypt stored credentials (default: <dataDir>/credential-keys)' }),
   passwordHash: section({
-    // scrypt: memory-hard, from Node's crypto, run on the libuv pool (off the event loop).
-    // N=2^16, r=8 takes about as long here as Keystone's bcrypt cost 12 (~250 ms) while
-    // needing 64 MiB per guess instead of 4 KiB, so it is far costlier to attack.
-    scryptN: Type.Integer({ minimum: 1024, default: 65536, description: 'scrypt CPU/memory cost (power of two)' }),
-    scryptR: Type.Integer({ minimum: 1, default: 8, description: 'scrypt block size' }),
-    scryptP: Type.Integer({ minimum: 1, default: 1, description: 'scrypt parallelisation' }),
+    // scrypt: memory-hard, from Node's crypto, on libuv's pool at a lower priority (off the
+    // event loop). N=2^15, r=8, p=2 takes about as long as Keystone's bcrypt cost 12 here
+    // (~250-300 ms of CPU) but needs 32 MiB per guess instead of 4 KiB, so it is far
+    // costlier to attack on GPUs. (OWASP lists N=2^15, r=8, p=3.) Buffers above 32 MiB are
+    // always mmap'ed by glibc, so they go back to the OS after each check.
+    scryptN: Type.Integer({ minimum: 1024, default: 32768, description: 'scrypt CPU/memory cost N (power of two)' }),
+    scryptR: Type.Integer({ minimum: 1, default: 8, description: 'scrypt block size r' }),
+    scryptP: Type.Integer({ minimum: 1, default: 2, description: 'scrypt parallelisation p (computed serially: more time, same memory)' }),
     maxConcurrent: Type.Integer({ minimum: 1, default: 2, description: 'password checks run at once (more wait in a queue)' }),
+    niceness: Type.Integer({ minimum: 0, maximum: 19, default: 10, description: "nice value of libuv's pool threads where hashing runs, so token validation keeps the CPU (Linux)" }),
   }),
   securityCompliance: securityComplianceSection,
   maxRequestBodyBytes: Type.Integer({ minimum: 1024, default: 114688, description: 'largest accepted request body (Keystone: max_request_body_size)' }),

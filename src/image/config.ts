@@ -64,6 +64,12 @@ export const imageSection = section({
     description:
       'bootable test image imported as public `cirros` at the first start that finds it (default: <dataDir>/images/test-image.qcow2, else the image `nimbus image build-test` recorded in <dataDir>/test-image/manifest.json)',
   }),
+  checksums: Type.Union([Type.Literal('inline'), Type.Literal('background')], {
+    default: 'inline',
+    description:
+      'inline (Glance): checksum/os_hash_value are computed while the data streams in and are set when the image turns active; ' +
+      'background: uploads run at disk speed and the image is active at once, the digests follow a few seconds later (null meanwhile)',
+  }),
   rejectUnsafeImages: Type.Boolean({
     default: true,
     description: 'refuse data that is recognisably a dangerous image (qcow2 backing/data file, vmdk external extents, QED) or another format than disk_format',

@@ -44,6 +44,7 @@ export const imageModule: ServiceModule = {
       if (!id) throw Errors.serviceUnavailable('no admin project to own the test image');
       return id;
     };
+    void core.backgroundHasher.resume().catch((err: unknown) => log.error({ err }, 'could not resume checksum computation'));
     const seeding = importTestImage(core, adminProject).catch((err: unknown) => log.error({ err }, 'could not import the test image'));
 
     return {

@@ -27,9 +27,18 @@ export interface AuthContext {
   methods: string[];
   auditIds: string[];
   appCredentialId?: string;
+  /** Set when the token comes from an application credential with access rules (see access-rules.ts). */
+  accessRules?: AccessRule[];
   trustId?: string;
   /** Roles of the service token sent in X-Service-Token alongside a user token, if valid. */
   serviceRoles?: string[];
+}
+
+/** One access rule of an application credential: which calls its tokens may make. */
+export interface AccessRule {
+  service: string;
+  method: string;
+  path: string;
 }
 
 export function hasRole(auth: AuthContext, role: string): boolean {

@@ -17,7 +17,7 @@ interface TokenBody {
     roles?: Array<{ id: string; name: string }>;
     is_admin_project?: boolean;
     'OS-TRUST:trust'?: { id: string };
-    application_credential?: { id: string };
+    application_credential?: { id: string; access_rules?: Array<{ service: string; method: string; path: string }> };
   };
 }
 
@@ -50,7 +50,11 @@ export function authContextFromTokenBody(token: string, body: TokenBody): AuthCo
   }
   if (t.system?.all) ctx.system = true;
   if (t['OS-TRUST:trust']) ctx.trustId = t['OS-TRUST:trust'].id;
-  if (t.application_credential) ctx.appCredentialId = t.application_credential.id;
+  if (t.application_credential) {
+    ctx.appCredentialId = t.application_credential.id;
+    const rules = t.application_credential.access_rules;
+    if (rules) ctx.accessRules = rules.map((r) => ({ service: r.service, method: r.method, path: r.path }));
+  }
   return ctx;
 }
 

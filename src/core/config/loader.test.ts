@@ -20,7 +20,7 @@ test('defaults < file < env < overrides', () => {
   assert.equal(c.identity.tokenExpirationSeconds, 600);
   assert.equal(c.bindHost, '0.0.0.0');
   assert.equal(c.dataDir, '/x');
-  assert.equal(c.identity.passwordHash.scryptN, 65536, 'nested defaults are filled');
+  assert.equal(c.identity.passwordHash.scryptN, 32768, 'nested defaults are filled');
 });
 
 test('unknown keys and bad values are refused', () => {

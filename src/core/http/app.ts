@@ -56,7 +56,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
 
   // PostgreSQL text cannot hold NUL; no OpenStack field needs it. Refuse it up front instead of failing in SQL.
   app.addHook('preValidation', async (req) => {
-    if (hasNul(req.params) || hasNul(req.query) || hasNul(req.body)) throw Errors.badRequest('Invalid input: NUL characters are not allowed.');
+    if (hasNul(req.params, 0, true) || hasNul(req.query, 0, true) || hasNul(req.body)) throw Errors.badRequest('Invalid input: NUL characters are not allowed.');
   });
 
   if (options.logRequests ?? true) {
@@ -130,10 +130,14 @@ export function sendFault(reply: FastifyReply, style: FaultStyle, err: ApiError,
 }
 
 /** Whether a parsed JSON value (or params/query object) contains a NUL character anywhere. */
-function hasNul(value: unknown, depth = 0): boolean {
+function hasNul(value: unknown, depth = 0, anyObject = false): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
-  if (depth > 64 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.some((v) => hasNul(v, depth + 1));
+  // Only parsed JSON is walked: a raw body stream (image uploads) or a Buffer is not data to check.
+  // Params and query objects come from the router with prototypes of their own, and are always data.
+  const proto = Object.getPrototypeOf(value);
+  if (!anyObject && depth === 0 && proto !== Object.prototype && proto !== null) return false;
   for (const [k, v] of Object.entries(value)) if (k.includes('\u0000') || hasNul(v, depth + 1)) return true;
   return false;
 }

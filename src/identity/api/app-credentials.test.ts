@@ -146,3 +146,33 @@ test('access rules: stored, reused, shown in the token, protected while in use',
   assert.equal((await ks.call('DELETE', `/v3/users/${alice.id}/access_rules/${rule.id}`, { token: aliceToken })).status, 204);
   assert.equal((await ks.call('GET', `/v3/users/${alice.id}/access_rules/${rule.id}`, { token: aliceToken })).status, 404);
 });
+
+test('access rules are enforced: on Keystone itself and by the token hook of other services', async () => {
+  const rules = [
+    { service: 'identity', path: `/v3/users/${alice.id}`, method: 'GET' },
+    { service: 'compute', path: '/v2.1/servers/*/ips', method: 'GET' },
+  ];
+  const ac = (await create(aliceToken, alice.id, { name: 'limited', access_rules: rules })).body['application_credential'];
+  const tok = (await appCredAuth({ id: ac.id, secret: ac.secret })).token;
+  assert.equal((await ks.call('GET', `/v3/users/${alice.id}`, { token: tok })).status, 200);
+  assert.equal((await ks.call('GET', `/v3/projects/${projectId}`, { token: tok })).status, 401, 'not among the rules');
+  assert.equal((await ks.call('GET', '/v3/auth/tokens', { token: tok, headers: { 'x-subject-token': tok } })).status, 200, 'validating itself is always allowed');
+
+  const { createServiceApp } = await import('../../core/http/app.js');
+  const { requireToken } = await import('../../core/auth/auth-hook.js');
+  const { createLog } = await import('../../core/log.js');
+  const validator = cloud.nimbus.identity!.validator;
+  for (const serviceType of ['compute', undefined]) {
+    const app = createServiceApp({ name: 'compute', log: createLog({ level: 'silent' }), faultStyle: 'nova' });
+    const hook = requireToken(validator, serviceType ? { serviceType } : {});
+    app.get('/v2.1/servers/:id/ips', { preHandler: hook }, async () => ({ ok: true }));
+    app.get('/v2.1/servers', { preHandler: hook }, async () => ({ ok: true }));
+    const ips = await app.inject({ method: 'GET', url: '/v2.1/servers/abc/ips', headers: { 'x-auth-token': tok } });
+    const list = await app.inject({ method: 'GET', url: '/v2.1/servers', headers: { 'x-auth-token': tok } });
+    const plain = await app.inject({ method: 'GET', url: '/v2.1/servers', headers: { 'x-auth-token': aliceToken } });
+    assert.equal(ips.statusCode, serviceType ? 200 : 401, `allowed call, service type ${serviceType}`);
+    assert.equal(list.statusCode, 401, 'a call outside the rules');
+    assert.equal(plain.statusCode, 200, 'other tokens are not limited');
+    await app.close();
+  }
+});

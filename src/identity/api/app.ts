@@ -33,6 +33,18 @@ export function createIdentityApp(identity: Identity): FastifyInstance {
     if (reply.statusCode === 401) reply.header('www-authenticate', `Keystone uri="${req.protocol}://${req.headers.host ?? 'localhost'}/v3"`);
     return payload;
   });
+  // Keystone's [DEFAULT] list_limit: collections are cut to the limit and say so with `truncated`.
+  const listLimit = config.identity.listLimit;
+  if (listLimit > 0) {
+    app.addHook('preSerialization', async (req, _reply, payload) => {
+      if (req.method !== 'GET' || typeof payload !== 'object' || payload === null || !('links' in payload)) return payload;
+      const body = payload as Record<string, unknown>;
+      const lists = Object.keys(body).filter((k) => Array.isArray(body[k]));
+      if (lists.length !== 1) return payload;
+      const items = body[lists[0]!] as unknown[];
+      return items.length > listLimit ? { ...body, [lists[0]!]: items.slice(0, listLimit), truncated: true } : payload;
+    });
+  }
   const api = createIdentityApi(identity);
   discoveryRoutes(app);
   authRoutes(app, api);

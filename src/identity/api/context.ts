@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { authOf, headerValue } from '../../core/auth/auth-hook.js';
+import { checkAccessRules } from '../../core/auth/access-rules.js';
 import { credsFromAuth } from '../../core/policy/enforcer.js';
 import type { Creds, Target } from '../../core/policy/rule-parser.js';
 import { Errors, isApiError } from '../../core/errors.js';
@@ -26,12 +27,16 @@ export function createIdentityApi(identity: Identity): IdentityApi {
     async authenticate(req) {
       const token = headerValue(req, 'x-auth-token');
       if (!token) throw Errors.unauthorized('The request you have made requires authentication.');
+      let auth;
       try {
-        req.auth = identity.tokens.toAuthContext(await identity.tokens.validate(token));
+        auth = identity.tokens.toAuthContext(await identity.tokens.validate(token));
       } catch (err) {
         if (isApiError(err) && err.status === 404) throw Errors.unauthorized('The request you have made requires authentication.');
         throw err;
       }
+      // Application credentials with access rules also bind calls to Keystone itself.
+      checkAccessRules(auth.accessRules, { serviceType: 'identity', method: req.method, path: req.url.split('?')[0]! });
+      req.auth = auth;
     },
     enforce(req, rule, target = {}) {
       identity.enforcer.authorize(rule, credsFromAuth(authOf(req)), target);

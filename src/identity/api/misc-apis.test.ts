@@ -138,3 +138,19 @@ test('/v3/auth/system, /v3/auth/projects and /v3/auth/domains list what the call
   assert.equal(sysTok.status, 201);
   assert.deepEqual(sysTok.body['token'].system, { all: true });
 });
+
+test('listLimit cuts collections and marks them truncated (Keystone list_limit)', async () => {
+  const limited = await startTestCloud({ identity: { listLimit: 2 } });
+  try {
+    const k = keystone(limited);
+    const tok = await k.adminToken();
+    for (const n of ['ll-1', 'll-2', 'll-3']) await k.createProject(tok, n);
+    const r = await k.call('GET', '/v3/projects', { token: tok });
+    assert.equal(r.body['projects'].length, 2);
+    assert.equal(r.body['truncated'], true);
+    const roles = await k.call('GET', '/v3/roles?name=admin', { token: tok });
+    assert.equal(roles.body['truncated'], undefined, 'short lists are whole');
+  } finally {
+    await limited.close();
+  }
+});

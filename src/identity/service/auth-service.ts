@@ -47,7 +47,8 @@ const unauthorized = (msg?: string) => Errors.unauthorized(msg ?? 'The request y
 export class AuthService {
   constructor(private readonly o: AuthServiceOptions) {}
 
-  async authenticate(body: unknown, headerToken: string | undefined): Promise<ValidatedToken> {
+  /** `signal` aborts when the client goes away: a password check still queued is then skipped. */
+  async authenticate(body: unknown, headerToken: string | undefined, signal?: AbortSignal): Promise<ValidatedToken> {
     const auth = obj(obj(body, 'request body')['auth'], 'auth');
     const identity = obj(auth['identity'], 'identity');
     const methods = identity['methods'];
@@ -59,7 +60,7 @@ export class AuthService {
       const payload = identity[method];
       switch (method) {
         case 'password':
-          results.push(await this.password(obj(payload, 'password')));
+          results.push(await this.password(obj(payload, 'password'), signal));
           break;
         case 'token':
           results.push(await this.token(payload === undefined ? {} : obj(payload, 'token'), headerToken));
@@ -205,16 +206,16 @@ export class AuthService {
     throw Errors.badRequest('A user must be given by id or by name and domain.');
   }
 
-  private async password(payload: Json): Promise<MethodResult> {
+  private async password(payload: Json, signal?: AbortSignal): Promise<MethodResult> {
     const userRef = obj(payload['user'], 'password/user');
     const password = userRef['password'];
     if (typeof password !== 'string') throw Errors.badRequest("Invalid input for field 'password/user/password': expected a string.");
     const user = await this.findUser(userRef);
-    return { userId: (await this.checkPassword(user, password)).id };
+    return { userId: (await this.checkPassword(user, password, signal)).id };
   }
 
   /** Verifies a password with Keystone's security-compliance rules (lockout, expiry, enabled). */
-  async checkPassword(user: UserRow, password: string): Promise<UserRow> {
+  async checkPassword(user: UserRow, password: string, signal?: AbortSignal): Promise<UserRow> {
     const sec = this.o.security;
     const { repos } = this.o;
     const options = JSON.parse(user.options || '{}') as Json;
@@ -228,7 +229,14 @@ export class AuthService {
         throw unauthorized(`The account is locked for user: ${user.id}.`);
       }
     }
-    const ok = user.password_hash !== null && (await this.o.hasher.verify(password, user.password_hash));
+    let ok: boolean;
+    try {
+      ok = user.password_hash !== null && (await this.o.hasher.verify(password, user.password_hash, { signal }));
+    } catch (err) {
+      // The client left before its turn: neither a failure nor a success for lockout purposes.
+      if (err instanceof Error && err.name === 'AbortError') throw unauthorized('The request was abandoned.');
+      throw err;
+    }
     if (!ok) {
       // After a lockout period has passed, failures start a new series.
       const stale = sec.lockoutFailureAttempts > 0 && user.failed_auth_at !== null && Date.parse(user.failed_auth_at) + sec.lockoutDurationSeconds * 1000 <= now;
@@ -245,6 +253,10 @@ export class AuthService {
     if (user.password_expires_at && options['ignore_password_expiry'] !== true && Date.parse(user.password_expires_at) <= now) {
       throw unauthorized(`The password is expired and needs to be changed for user: ${user.id}.`);
     }
+    // Hashes made with older parameters are upgraded on the next good login.
+    if (user.password_hash && this.o.hasher.needsRehash(user.password_hash)) {
+      await repos.users.update(user.id, { password_hash: await this.o.hasher.hash(password) });
+    }
     if (user.failed_auth_count !== 0 || user.failed_auth_at !== null || sec.disableUserAccountDaysInactive > 0) {
       await repos.users.update(user.id, { failed_auth_count: 0, failed_auth_at: null, last_active_at: isoMicro(new Date(now)) });
     }
@@ -258,7 +270,8 @@ export class AuthService {
     try {
       v = await this.o.tokens.validate(id);
     } catch {
-      throw unauthorized('The request you have made requires authentication.');
+      // Keystone answers an invalid, expired or revoked token here with TokenNotFound (404), as Tempest expects.
+      throw Errors.notFoundMessage('Could not find token: the token is invalid, expired or revoked.');
     }
     if (v.payload.trustId) throw Errors.forbidden('Trust tokens cannot be used to obtain new tokens.');
     if (v.payload.appCredId) throw unauthorized('Application credential tokens cannot be rescoped.');

@@ -25,6 +25,12 @@ export interface BootstrapResult {
   /** Set when a password was generated for a new admin user: show it once. */
   generatedAdminPassword?: string;
   created: string[];
+  /**
+   * Settles when the passwords of users that already existed have been checked
+   * (and reset if they differ). That runs in the background, behind logins, so
+   * a restart is not slowed by password hashing.
+   */
+  passwordsChecked: Promise<void>;
 }
 
 export const DEFAULT_DOMAIN_ID = 'default';
@@ -98,12 +104,20 @@ export async function bootstrapIdentity(identity: Identity, options: BootstrapOp
     if (!(await repos.roles.getImplication(prior.id, implied.id))) await repos.roles.addImplication(prior.id, implied.id);
   }
 
+  const checks: Array<Promise<void>> = [];
   const ensureUser = async (name: string, password: string | undefined, userOptions: Record<string, boolean> = {}): Promise<{ id: string; generated?: string }> => {
     const existing = await repos.users.getByName(DEFAULT_DOMAIN_ID, name);
     if (existing) {
-      if (password !== undefined && (!existing.password_hash || !(await hasher.verify(password, existing.password_hash)))) {
-        await repos.users.update(existing.id, { password_hash: await hasher.hash(password), password_created_at: now, enabled: 1 });
-        created.push(`password of ${name}`);
+      if (password !== undefined) {
+        checks.push(
+          (async () => {
+            if (existing.password_hash && (await hasher.verify(password, existing.password_hash, { background: true }))) return;
+            await repos.users.update(existing.id, { password_hash: await hasher.hash(password), password_created_at: now, enabled: 1 });
+            await identity.revocations.revoke({ userId: existing.id });
+            identity.changed();
+            identity.deps.log.info({ user: name }, 'bootstrap reset the password');
+          })(),
+        );
       }
       return { id: existing.id };
     }
@@ -130,13 +144,16 @@ export async function bootstrapIdentity(identity: Identity, options: BootstrapOp
     created.push(`user ${name}`);
     return generated === undefined ? { id } : { id, generated };
   };
-  const adminUser = await ensureUser('admin', options.adminPassword);
-  // The services' own user must not be locked out by someone guessing its password, nor expire.
-  const serviceUser = await ensureUser(options.serviceUser.name, options.serviceUser.password, {
-    ignore_lockout_failure_attempts: true,
-    ignore_password_expiry: true,
-    ignore_change_password_upon_first_use: true,
-  });
+  // Both at once: each may hash or verify a password (the slow part of a start).
+  const [adminUser, serviceUser] = await Promise.all([
+    ensureUser('admin', options.adminPassword),
+    // The services' own user must not be locked out by someone guessing its password, nor expire.
+    ensureUser(options.serviceUser.name, options.serviceUser.password, {
+      ignore_lockout_failure_attempts: true,
+      ignore_password_expiry: true,
+      ignore_change_password_upon_first_use: true,
+    }),
+  ]);
 
   const grant = async (userId: string, projectId: string, roleId: string) =>
     repos.assignments.add({ type: 'UserProject', actor_id: userId, target_id: projectId, role_id: roleId, inherited: 0 });
@@ -173,7 +190,11 @@ export async function bootstrapIdentity(identity: Identity, options: BootstrapOp
   }
 
   if (created.length > 0) identity.changed();
-  const result: BootstrapResult = { adminUserId: adminUser.id, adminProjectId, created };
+  const passwordsChecked = Promise.all(checks).then(
+    () => undefined,
+    (err: unknown) => identity.deps.log.error({ err }, 'bootstrap could not check the passwords'),
+  );
+  const result: BootstrapResult = { adminUserId: adminUser.id, adminProjectId, created, passwordsChecked };
   if (adminUser.generated !== undefined) result.generatedAdminPassword = adminUser.generated;
   return result;
 }

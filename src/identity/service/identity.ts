@@ -105,6 +105,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
     r: ic.passwordHash.scryptR,
     p: ic.passwordHash.scryptP,
     maxConcurrent: ic.passwordHash.maxConcurrent,
+    niceness: ic.passwordHash.niceness,
   });
   const auth = new AuthService({ repos, tokens, hasher, security: ic.securityCompliance, extensions: authExtensions });
   const policyFile = ic.policyFile || join(config.dataDir, 'policy.yaml');
@@ -155,6 +156,7 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
     async close() {
       clearInterval(resync);
       await unsubscribe();
+      await hasher.close();
     },
   } as Omit<Identity, 'appCredentials' | 'trusts' | 'credentials'> as Identity;
   const credentialKeyDir = ic.credentialKeyRepository || join(config.dataDir, 'credential-keys');

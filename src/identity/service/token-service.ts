@@ -110,6 +110,7 @@ const unauthorizedToken = () => Errors.notFound('token', undefined);
  */
 export class TokenService {
   private readonly cache: LRUCache<string, CacheEntry>;
+  private readonly rendered = new WeakMap<ValidatedToken, { catalog?: string; bare?: string }>();
 
   constructor(private readonly o: TokenServiceOptions) {
     this.cache = new LRUCache({ max: o.cacheEntries ?? 50_000 });
@@ -248,6 +249,18 @@ export class TokenService {
     return domain;
   }
 
+  /**
+   * The token body as JSON text, kept with the validated token: validation of
+   * a known token (the hot path) then costs no rendering or serialising. The
+   * cache entry, and so this text, is dropped whenever identity data changes.
+   */
+  async renderJson(v: ValidatedToken, options: { catalog: boolean }): Promise<string> {
+    let texts = this.rendered.get(v);
+    if (!texts) this.rendered.set(v, (texts = {}));
+    const key = options.catalog ? 'catalog' : 'bare';
+    return (texts[key] ??= JSON.stringify(await this.render(v, options)));
+  }
+
   /** Keystone's token body (`{"token": {...}}`). */
   async render(v: ValidatedToken, options: { catalog: boolean }): Promise<{ token: Record<string, unknown> }> {
     const p = v.payload;
@@ -315,7 +328,10 @@ export class TokenService {
     }
     if (v.system) ctx.system = true;
     if (v.trust) ctx.trustId = v.trust.id;
-    if (v.appCredential) ctx.appCredentialId = v.appCredential.id;
+    if (v.appCredential) {
+      ctx.appCredentialId = v.appCredential.id;
+      if (v.appCredential.accessRules) ctx.accessRules = v.appCredential.accessRules.map((r) => ({ service: r.service, method: r.method, path: r.path }));
+    }
     return ctx;
   }
 

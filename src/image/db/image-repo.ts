@@ -80,17 +80,37 @@ export function createImageRepo(db: ImageDb) {
       return Number(r.numUpdatedRows) > 0;
     },
 
-    /** Replaces the base columns, properties and tags of an image in one transaction (PATCH). */
-    async save(id: string, changes: Partial<ImageRow>, properties: Record<string, string>, tags: string[]): Promise<boolean> {
+    /**
+     * Applies a PATCH in one transaction: only the columns, properties and
+     * tags it changed are written, so work going on meanwhile (an upload
+     * finishing, an import task writing its properties) is not undone by a
+     * stale copy. With `whileStatus`, the image must still be in one of those
+     * statuses (disk/container format changes are only allowed while queued).
+     */
+    async save(
+      id: string,
+      changes: Partial<ImageRow>,
+      properties: { set: Record<string, string>; remove: string[] },
+      tags: { add: string[]; remove: string[] },
+      whileStatus?: ImageStatus[],
+    ): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
-        const r = await trx.updateTable('img_image').set(changes).where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+        let q = trx.updateTable('img_image').set(changes).where('id', '=', id).where('deleted', '=', 0);
+        if (whileStatus) q = q.where('status', 'in', whileStatus);
+        const r = await q.executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) return false;
-        await trx.deleteFrom('img_property').where('image_id', '=', id).execute();
-        const props = Object.entries(properties);
-        if (props.length) await trx.insertInto('img_property').values(props.map(([name, value]) => ({ image_id: id, name, value }))).execute();
-        await trx.deleteFrom('img_tag').where('image_id', '=', id).execute();
-        const unique = [...new Set(tags)];
-        if (unique.length) await trx.insertInto('img_tag').values(unique.map((value) => ({ image_id: id, value }))).execute();
+        const touched = [...properties.remove, ...Object.keys(properties.set)];
+        if (touched.length) await trx.deleteFrom('img_property').where('image_id', '=', id).where('name', 'in', touched).execute();
+        const set = Object.entries(properties.set);
+        if (set.length) await trx.insertInto('img_property').values(set.map(([name, value]) => ({ image_id: id, name, value }))).execute();
+        if (tags.remove.length) await trx.deleteFrom('img_tag').where('image_id', '=', id).where('value', 'in', tags.remove).execute();
+        for (const value of new Set(tags.add)) {
+          await trx
+            .insertInto('img_tag')
+            .values({ image_id: id, value })
+            .onConflict((oc) => oc.columns(['image_id', 'value']).doNothing())
+            .execute();
+        }
         return true;
       });
     },

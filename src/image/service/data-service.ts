@@ -12,6 +12,7 @@ import { HASH_ALGO, pumpData, type PumpResult } from './data-pipeline.js';
 import type { ImagePolicy } from './policy.js';
 import type { Quotas } from './quotas.js';
 import type { Hashers } from './hash-workers.js';
+import type { BackgroundHasher } from './background-hasher.js';
 import { toStoredTime } from './time.js';
 
 export interface ByteRange {
@@ -36,6 +37,7 @@ export interface DataServiceDeps {
   policy: ImagePolicy;
   stores: StoreRegistry;
   hashers: Hashers;
+  backgroundHasher: BackgroundHasher;
 }
 
 /** A store write that is undone unless committed. */
@@ -59,7 +61,8 @@ export async function writeToStore(
 
 /** Upload (PUT file), staging (PUT stage) and download of image data. */
 export function createDataService(deps: DataServiceDeps) {
-  const { config, log, images, access, quotas, policy, stores, hashers } = deps;
+  const { config, log, images, access, quotas, policy, stores, hashers, backgroundHasher } = deps;
+  const inlineChecksums = config.checksums === 'inline';
 
   function requireFormats(image: ImageRow): void {
     const missing = [!image.disk_format && 'disk_format', !image.container_format && 'container_format'].filter(Boolean) as string[];
@@ -102,7 +105,7 @@ export function createDataService(deps: DataServiceDeps) {
             pumpData(body, sink, {
               maxBytes: config.imageSizeCapBytes,
               transfer,
-              hashes: true,
+              hashes: inlineChecksums,
               hashers,
               format: { diskFormat: image.disk_format, containerFormat: image.container_format, reject: config.rejectUnsafeImages, strict: false },
             }),
@@ -112,6 +115,7 @@ export function createDataService(deps: DataServiceDeps) {
           throw err;
         }
         await finishUpload(image, store, result);
+        if (!inlineChecksums) backgroundHasher.schedule(id);
       } finally {
         transfer.end();
       }
@@ -178,7 +182,7 @@ export function createDataService(deps: DataServiceDeps) {
         size: result.size,
         virtual_size: result.inspection?.virtualSize ?? null,
         checksum: result.checksum,
-        os_hash_algo: HASH_ALGO,
+        os_hash_algo: result.hashValue ? HASH_ALGO : null,
         os_hash_value: result.hashValue,
         updated_at: now,
       },

@@ -10,8 +10,8 @@ import { Worker } from 'node:worker_threads';
  * of slots, so a slow hasher applies backpressure instead of using memory.
  */
 
-const SLOT_BYTES = 1024 * 1024;
-const SLOTS_PER_JOB = 8;
+const SLOT_BYTES = 2 * 1024 * 1024;
+const SLOTS_PER_JOB = 4;
 
 /** The worker's code, plain JavaScript so it runs the same from sources (tsx) and from dist. */
 const WORKER_SOURCE = `

@@ -19,6 +19,7 @@ import { createImagePolicy, type ImagePolicy } from './policy.js';
 import { createQuotas, type Quotas } from './quotas.js';
 import { HASH_ALGORITHMS } from './data-pipeline.js';
 import { createHashers, type Hashers } from './hash-workers.js';
+import { createBackgroundHasher, type BackgroundHasher } from './background-hasher.js';
 
 export interface ImageCoreDeps {
   database: Database;
@@ -39,6 +40,7 @@ export interface ImageCore {
   quotas: Quotas;
   /** Worker threads computing checksums of image data. */
   hashers: Hashers;
+  backgroundHasher: BackgroundHasher;
   images: ImageService;
   members: MemberService;
   data: DataService;
@@ -57,7 +59,8 @@ export function createImageCore(deps: ImageCoreDeps): ImageCore {
   const access = createAccess(repos.images, repos.members);
   const quotas = createQuotas(config, repos.images);
   const hashers = createHashers(HASH_ALGORITHMS);
-  const common = { config, log, images: repos.images, access, quotas, policy, stores, hashers };
+  const backgroundHasher = createBackgroundHasher({ images: repos.images, stores, hashers, log });
+  const common = { config, log, images: repos.images, access, quotas, policy, stores, hashers, backgroundHasher };
   return {
     config,
     dataDir,
@@ -68,11 +71,15 @@ export function createImageCore(deps: ImageCoreDeps): ImageCore {
     access,
     quotas,
     hashers,
+    backgroundHasher,
     images: createImageService(common),
     members: createMemberService({ config, images: repos.images, members: repos.members, access, policy }),
     data: createDataService(common),
     imports: createImportService({ ...common, tasks: repos.tasks }),
     metadefs: createMetadefService({ repo: repos.metadefs, policy }),
-    close: () => hashers.close(),
+    async close() {
+      await backgroundHasher.drain(true);
+      await hashers.close();
+    },
   };
 }

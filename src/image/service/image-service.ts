@@ -92,8 +92,11 @@ export function createImageService(deps: ImageServiceDeps) {
       const image = await access.owned(id, caller);
       policy.authorize(caller, 'modify_image', image);
       const next: ImageRow = { ...image };
-      const props = await images.properties(id);
-      let tags = await images.tags(id);
+      // Snapshots taken once: what this PATCH changes is the difference from them.
+      const before = await images.properties(id);
+      const beforeTags = await images.tags(id);
+      const props = { ...before };
+      let tags = [...beforeTags];
 
       const setBase = (key: string, value: unknown) => {
         if (key === 'owner' && !caller.admin) throw Errors.forbidden("Owner can't be updated by non admin.");
@@ -135,10 +138,28 @@ export function createImageService(deps: ImageServiceDeps) {
       }
       if (!changes.length) return image;
       checkLegacyQuotas(props, tags);
-      next.updated_at = toStoredTime();
-      const { id: _id, created_at: _c, ...changed } = next;
-      if (!(await images.save(id, changed, props, tags))) throw Errors.notFoundMessage(`No image found with ID ${id}`);
-      return next;
+      const columns: Partial<ImageRow> = {};
+      for (const [k, v] of Object.entries(next) as Array<[keyof ImageRow, unknown]>) {
+        if (v !== image[k]) (columns as Record<string, unknown>)[k] = v;
+      }
+      const formatChange = 'disk_format' in columns || 'container_format' in columns;
+      columns.updated_at = toStoredTime();
+      const saved = await images.save(
+        id,
+        columns,
+        {
+          set: Object.fromEntries(Object.entries(props).filter(([k, v]) => before[k] !== v)),
+          remove: Object.keys(before).filter((k) => !(k in props)),
+        },
+        { add: tags.filter((t) => !beforeTags.includes(t)), remove: beforeTags.filter((t) => !tags.includes(t)) },
+        formatChange ? ['queued', 'importing'] : undefined,
+      );
+      if (!saved) {
+        const now = await images.get(id);
+        if (!now) throw Errors.notFoundMessage(`No image found with ID ${id}`);
+        throw Errors.forbidden('Attribute disk_format can be only replaced for a queued image.');
+      }
+      return (await images.get(id)) ?? { ...next, ...columns };
     },
 
     async delete(caller: Caller, id: string): Promise<void> {

@@ -113,7 +113,8 @@ export function createImportService(deps: ImportServiceDeps) {
     const props = await images.properties(image.id);
     const holder = props[IMPORT_TASK_PROP];
     const task = holder ? await tasks.get(holder) : undefined;
-    const live = task && (task.status === 'pending' || task.status === 'processing') && running.has(task.id);
+    // A lock is stale when its task is gone, finished, or silent for too long (as in Glance).
+    const live = task && (task.status === 'pending' || task.status === 'processing');
     const stale = !task || !live || Date.now() - Date.parse(task.updated_at) > LOCK_MAX_AGE_MS;
     if (!stale) throw Errors.conflict('Image has active task');
     await images.deleteProperty(image.id, IMPORT_TASK_PROP, holder);
@@ -151,10 +152,14 @@ export function createImportService(deps: ImportServiceDeps) {
     for (const store of plan.targets) {
       if (signal.aborted) throw new Error('import interrupted');
       const transfer = await quotas.startTransfer(image.owner, 'image_size_total');
+      let source: Readable | undefined;
+      const onAbort = () => source?.destroy(new Error('import interrupted'));
+      signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const source = await open();
-        const result = await writeToStore(store, image.id, source, (sink) =>
-          pumpData(source, sink, {
+        source = await open();
+        const input = source;
+        const result = await writeToStore(store, image.id, input, (sink) =>
+          pumpData(input, sink, {
             maxBytes: config.imageSizeCapBytes,
             transfer,
             hashes: true,
@@ -174,6 +179,7 @@ export function createImportService(deps: ImportServiceDeps) {
         log.warn({ err, image: image.id, store: store.id }, 'import to a store failed');
         failed.push(store.id);
       } finally {
+        signal.removeEventListener('abort', onAbort);
         transfer.end();
       }
       const remaining = plan.targets.slice(plan.targets.indexOf(store) + 1).map((s) => s.id);
@@ -192,6 +198,9 @@ export function createImportService(deps: ImportServiceDeps) {
 
   async function run(task: TaskRow, image: ImageRow, plan: ImportPlan, signal: AbortSignal): Promise<void> {
     await tasks.update(task.id, { status: 'processing', updated_at: toStoredTime() });
+    // A heartbeat keeps the import lock from looking stale during a long import.
+    const heartbeat = setInterval(() => void tasks.update(task.id, { updated_at: toStoredTime() }).catch(() => undefined), LOCK_MAX_AGE_MS / 6);
+    heartbeat.unref();
     const id = image.id;
     try {
       if (plan.method === 'web-download') {
@@ -242,6 +251,8 @@ export function createImportService(deps: ImportServiceDeps) {
       log.warn({ err, image: id, task: task.id }, 'image import failed');
       await revert(id, plan, message).catch((e: unknown) => log.error({ err: e, image: id }, 'could not revert a failed import'));
       await finishTask(task, false, message, id).catch(() => undefined);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 

@@ -15,7 +15,12 @@ export function authRoutes(app: FastifyInstance, api: IdentityApi): void {
   const auth = { preHandler: api.authenticate };
 
   app.post<Q>('/v3/auth/tokens', async (req, reply) => {
-    const validated = await identity.auth.authenticate(req.body, headerValue(req, 'x-auth-token'));
+    // When the client hangs up, a password check still waiting for its turn is dropped.
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    const validated = await identity.auth.authenticate(req.body, headerValue(req, 'x-auth-token'), gone.signal);
     const noCatalog = queryBool(req.query['nocatalog']) ?? false;
     const body = await identity.tokens.render(validated, { catalog: !noCatalog });
     return reply.code(201).header('x-subject-token', validated.token).send(body);
@@ -33,7 +38,10 @@ export function authRoutes(app: FastifyInstance, api: IdentityApi): void {
     const v = await subject(req);
     api.enforce(req, 'identity:validate_token', { 'target.token.user_id': v.user.id });
     const noCatalog = queryBool(req.query['nocatalog']) ?? false;
-    return reply.header('x-subject-token', token).send(await identity.tokens.render(v, { catalog: !noCatalog }));
+    return reply
+      .header('x-subject-token', token)
+      .header('content-type', 'application/json')
+      .send(await identity.tokens.renderJson(v, { catalog: !noCatalog }));
   });
 
   app.head<Q>('/v3/auth/tokens', auth, async (req, reply) => {

@@ -109,6 +109,12 @@ export function catalogRoutes(app: FastifyInstance, api: IdentityApi): void {
       enabled: optBool(s, 'enabled') === false ? 0 : 1,
       extra: toJson(extraOf(s, ['id', 'type', 'name', 'description', 'enabled', 'links'])),
     };
+    // Nimbus registers its own services at bootstrap. An install guide then runs
+    // `service create --name glance image`: answer with the existing service
+    // instead of a duplicate, which would make every later `endpoint create …
+    // image` fail with "Multiple service matches found" (documented in docs/compat.md).
+    const same = (await repo.listServices({ type: row.type, name: row.name })).find((x) => x.enabled === 1);
+    if (same && row.name !== '') return reply.code(201).send({ service: renderService(req, same) });
     await repo.insertService(row);
     identity.changed();
     return reply.code(201).send({ service: renderService(req, row) });

@@ -1,0 +1,18 @@
+import { startNimbus } from './dist/runtime/start.js';
+import { loadNimbusConfig } from './dist/runtime/load-config.js';
+import { createLog } from './dist/core/log.js';
+import { readFileSync } from 'node:fs';
+const mu = (s) => { const m = process.memoryUsage(); const st = readFileSync('/proc/self/status','utf8'); console.log(s, 'rss', (m.rss/1048576).toFixed(0), 'heapTotal', (m.heapTotal/1048576).toFixed(0), 'heapUsed', (m.heapUsed/1048576).toFixed(0), 'ext', (m.external/1048576).toFixed(0), 'arrayBuf', (m.arrayBuffers/1048576).toFixed(0), /RssAnon:\s+(\d+)/.exec(st)[1]/1024|0, 'anon'); };
+mu('boot');
+process.env.NIMBUS_DATA_DIR = '/tmp/idh-mem'; process.env.NIMBUS_IDENTITY__PORT = '15021';
+const config = loadNimbusConfig({});
+const nimbus = await startNimbus(config, createLog({ level: 'warn' }), { adminPassword: 'benchpass' });
+mu('started');
+const body = JSON.stringify({auth:{identity:{methods:['password'],password:{user:{name:'admin',domain:{id:'default'},password:'benchpass'}}},scope:{project:{name:'admin',domain:{id:'default'}}}}});
+const tok = async () => (await fetch('http://127.0.0.1:15021/v3/auth/tokens',{method:'POST',headers:{'content-type':'application/json'},body})).headers.get('x-subject-token');
+const t = await tok(); mu('1 token');
+await Promise.all([tok(), tok(), tok(), tok()]); mu('5 tokens');
+for (let i = 0; i < 20000; i++) await fetch('http://127.0.0.1:15021/v3/auth/tokens',{headers:{'x-auth-token':t,'x-subject-token':t}}).then(r=>r.arrayBuffer());
+mu('20k validations');
+global.gc?.(); mu('after gc');
+await nimbus.close();
