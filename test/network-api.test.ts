@@ -196,7 +196,8 @@ test('a plugged compute port is reported to compute as network-vif-plugged', asy
   const bound = ok(await api.put(`/ports/${port.id}`, { port: { 'binding:host_id': 'compute-1' } }), 200)['port'];
   assert.equal(bound['binding:vif_type'], 'bridge');
   const waitFor = async (name: string) => {
-    for (let i = 0; i < 100; i++) {
+    // Events are batched and sent with a service token; allow for a slow machine.
+    for (let i = 0; i < 600; i++) {
       const e = events.find((x) => x.body['events'].some((ev: Obj) => ev['name'] === name && ev['tag'] === port.id));
       if (e) return e;
       await new Promise((r) => setTimeout(r, 50));
