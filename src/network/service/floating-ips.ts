@@ -24,7 +24,7 @@ import { bumpRevision, checkRevision, standardNew, tagsOf } from './standard-att
 
 export type Dict = Record<string, unknown>;
 
-async function views(q: NetQ, rows: FloatingIpRow[]): Promise<Dict[]> {
+export async function fipViews(q: NetQ, rows: FloatingIpRow[]): Promise<Dict[]> {
   const tags = await tagsOf(
     q,
     rows.map((r) => r.id),
@@ -67,7 +67,7 @@ async function views(q: NetQ, rows: FloatingIpRow[]): Promise<Dict[]> {
 }
 
 async function viewById(q: NetQ, id: string): Promise<Dict> {
-  return (await views(q, [await q.selectFrom('net_floatingip').selectAll().where('id', '=', id).executeTakeFirstOrThrow()]))[0]!;
+  return (await fipViews(q, [await q.selectFrom('net_floatingip').selectAll().where('id', '=', id).executeTakeFirstOrThrow()]))[0]!;
 }
 
 export async function getVisibleFip(q: NetQ, viewer: Viewer, id: string): Promise<FloatingIpRow> {
@@ -77,11 +77,11 @@ export async function getVisibleFip(q: NetQ, viewer: Viewer, id: string): Promis
 }
 
 export async function listFips(deps: NetworkDeps, caller: Caller, query: ListQuery): Promise<Dict[]> {
-  return views(deps.db, await selectPage<FloatingIpRow>(deps.db, floatingipSpec, query, ownerScope(caller)));
+  return fipViews(deps.db, await selectPage<FloatingIpRow>(deps.db, floatingipSpec, query, ownerScope(caller)));
 }
 
 export async function showFip(deps: NetworkDeps, caller: Caller, id: string): Promise<Dict> {
-  return (await views(deps.db, [await getVisibleFip(deps.db, caller, id)]))[0]!;
+  return (await fipViews(deps.db, [await getVisibleFip(deps.db, caller, id)]))[0]!;
 }
 
 /** The router that connects the fixed IP's subnet to the floating network (preferring the subnet's gateway router). */
@@ -224,7 +224,7 @@ export async function createFips(deps: NetworkDeps, caller: Caller, items: Dict[
             fixedPort = await trx.selectFrom('net_port').selectAll().where('id', '=', row.fixed_port_id!).executeTakeFirst();
           }
           await trx.insertInto('net_floatingip').values(row).execute();
-          const view = (await views(trx, [row]))[0]!;
+          const view = (await fipViews(trx, [row]))[0]!;
           await sink.emit({ kind: 'floatingip', action: 'create', current: view });
           notifyChanged(deps, sink, fixedPort);
           out.push(view);
@@ -245,7 +245,7 @@ export async function updateFip(deps: NetworkDeps, caller: Caller, id: string, a
       const row = await getVisibleFip(trx, caller, id);
       authorize(deps.enforcer, caller, 'update_floatingip', { tenant_id: row.project_id, project_id: row.project_id });
       checkRevision(ifMatch, row.revision_number);
-      const original = (await views(trx, [row]))[0]!;
+      const original = (await fipViews(trx, [row]))[0]!;
       const changes: Partial<FloatingIpRow> = {};
       if (attrs['description'] !== undefined) changes.description = attrs['description'] as string;
       let touched: PortRow | undefined;
@@ -281,7 +281,7 @@ export async function deleteFip(deps: NetworkDeps, caller: Caller, id: string, i
     const row = await getVisibleFip(trx, caller, id);
     authorize(deps.enforcer, caller, 'delete_floatingip', { tenant_id: row.project_id, project_id: row.project_id });
     checkRevision(ifMatch, row.revision_number);
-    const view = (await views(trx, [row]))[0]!;
+    const view = (await fipViews(trx, [row]))[0]!;
     const fixedPort = row.fixed_port_id ? await trx.selectFrom('net_port').selectAll().where('id', '=', row.fixed_port_id).executeTakeFirst() : undefined;
     await trx.deleteFrom('net_tag').where('resource_id', '=', id).execute();
     await trx.deleteFrom('net_floatingip').where('id', '=', id).execute();
@@ -294,7 +294,7 @@ export async function deleteFip(deps: NetworkDeps, caller: Caller, id: string, i
 
 // ---- port forwardings
 
-function pfView(pf: PortForwardingRow): Dict {
+export function pfView(pf: PortForwardingRow): Dict {
   return {
     id: pf.id,
     external_port: pf.external_port,
@@ -415,5 +415,5 @@ export async function deletePortForwarding(deps: NetworkDeps, caller: Caller, fi
 
 /** Floating IPs a router serves (for the data plane). */
 export async function floatingIpViewsByRouter(q: NetQ, routerId: string): Promise<Dict[]> {
-  return views(q, await q.selectFrom('net_floatingip').selectAll().where('router_id', '=', routerId).execute());
+  return fipViews(q, await q.selectFrom('net_floatingip').selectAll().where('router_id', '=', routerId).execute());
 }

@@ -15,6 +15,7 @@ import { ensureDefaultGroup } from './security-groups.js';
 import { allocateTenantSegment, completeSegment, segmentConfig, segmentInUse, segmentKey, validateProviderSegment, type SegmentSpec } from './segments.js';
 import { bumpRevision, checkRevision, standardNew, tagsOf } from './standard-attrs.js';
 import { deleteSubnetRows } from './subnets.js';
+import { fipViews } from './floating-ips.js';
 
 export type Dict = Record<string, unknown>;
 
@@ -249,11 +250,14 @@ export async function deleteNetworkRow(deps: NetworkDeps, trx: Trx, sink: Change
   const id = row.id;
   const original = (await networkViews(trx, deps, [row], viewerProject))[0]!;
   // Unassociated floating IPs allocated from this network go with it.
-  const fips = await trx.selectFrom('net_floatingip').select(['id', 'floating_port_id']).where('floating_network_id', '=', id).where('fixed_port_id', 'is', null).execute();
-  for (const f of fips) {
+  const fips = await trx.selectFrom('net_floatingip').selectAll().where('floating_network_id', '=', id).where('fixed_port_id', 'is', null).execute();
+  const fipDicts = await fipViews(trx, fips);
+  for (const [i, f] of fips.entries()) {
+    await trx.deleteFrom('net_port_forwarding').where('floatingip_id', '=', f.id).execute();
     await trx.deleteFrom('net_floatingip').where('id', '=', f.id).execute();
     await trx.deleteFrom('net_port').where('id', '=', f.floating_port_id).execute();
     await trx.deleteFrom('net_tag').where('resource_id', '=', f.id).execute();
+    await sink.emit({ kind: 'floatingip', action: 'delete', current: fipDicts[i]! });
   }
   const ports = await trx.selectFrom('net_port').select(['id', 'device_owner']).where('network_id', '=', id).execute();
   const blocking = ports.filter((p) => !AUTO_DELETE_OWNERS.includes(p.device_owner));

@@ -9,6 +9,7 @@ import { normalizeMac, randomMac } from '../ip/mac.js';
 import { isComputePort } from './compute-events.js';
 import { write, type ChangeSink, type NetworkDeps, type Trx } from './deps.js';
 import { bad, conflict, notFound, NotFound } from './faults.js';
+import { fipViews, pfView } from './floating-ips.js';
 import { allocateFixedIps, isRouterPort, type Allocation, type FixedIpRequest } from './ipam.js';
 import { getVisibleNetwork, requestProject } from './networks.js';
 import { allowed, authorize, type Caller } from './policy.js';
@@ -451,14 +452,16 @@ async function serviceOwnerExists(trx: Trx, row: PortRow): Promise<boolean> {
 export async function deletePortRow(deps: NetworkDeps, trx: Trx, sink: ChangeSink, row: PortRow): Promise<void> {
   const view = (await portViews(trx, [row]))[0]!;
   const fips = await trx.selectFrom('net_floatingip').selectAll().where('fixed_port_id', '=', row.id).execute();
-  for (const f of fips) {
-    await trx
-      .updateTable('net_floatingip')
-      .set({ fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: nowTs(), revision_number: f.revision_number + 1 })
-      .where('id', '=', f.id)
-      .execute();
+  const before = await fipViews(trx, fips);
+  for (const [i, f] of fips.entries()) {
+    const changes = { fixed_port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: nowTs(), revision_number: f.revision_number + 1 };
+    await trx.updateTable('net_floatingip').set(changes).where('id', '=', f.id).execute();
+    const [after] = await fipViews(trx, [{ ...f, ...changes }]);
+    await sink.emit({ kind: 'floatingip', action: 'update', current: after!, original: before[i]! });
   }
+  const forwardings = await trx.selectFrom('net_port_forwarding').selectAll().where('internal_port_id', '=', row.id).execute();
   await trx.deleteFrom('net_port_forwarding').where('internal_port_id', '=', row.id).execute();
+  for (const pf of forwardings) await sink.emit({ kind: 'port_forwarding', action: 'delete', current: { ...pfView(pf), floatingip_id: pf.floatingip_id } });
   await trx.deleteFrom('net_tag').where('resource_id', '=', row.id).execute();
   await trx.deleteFrom('net_port').where('id', '=', row.id).execute();
   await sink.emit({ kind: 'port', action: 'delete', current: view });
