@@ -28,10 +28,9 @@ export interface CrudDef {
   redact?(caller: Caller, view: Dict): Dict;
 }
 
-export function respondList(req: FastifyRequest, api: NetworkApi, key: string, items: Dict[], query: ListQuery, redact?: (v: Dict) => Dict): Dict {
+export function respondList(req: FastifyRequest, key: string, items: Dict[], query: ListQuery, redact?: (v: Dict) => Dict): Dict {
   const links = paginationLinks(req, items, query);
   const shown = items.map((i) => selectFields(redact ? redact(i) : i, query.fields));
-  void api;
   return links ? { [key]: shown, [`${key}_links`]: links } : { [key]: shown };
 }
 
@@ -44,7 +43,7 @@ export function crudRoutes(app: FastifyInstance, api: NetworkApi, def: CrudDef):
   app.get<Params>(base, auth, async (req) => {
     const caller = api.caller(req);
     const query = parseListQuery(req.query, def.spec(caller));
-    return respondList(req, api, plural, await def.list(caller, query), query, redact(caller));
+    return respondList(req, plural, await def.list(caller, query), query, redact(caller));
   });
 
   app.get<Params>(`${base}/:id`, auth, async (req) => {

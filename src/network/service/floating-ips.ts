@@ -85,7 +85,7 @@ export async function showFip(deps: NetworkDeps, caller: Caller, id: string): Pr
 }
 
 /** The router that connects the fixed IP's subnet to the floating network (preferring the subnet's gateway router). */
-async function findRouter(trx: Trx, floatingNetworkId: string, port: PortRow, fixedIp: string, subnetId: string, fipId: string): Promise<string> {
+async function findRouter(trx: Trx, floatingNetworkId: string, port: PortRow, subnetId: string): Promise<string> {
   const candidates = await trx
     .selectFrom('net_port as p')
     .innerJoin('net_ip_allocation as a', 'a.port_id', 'p.id')
@@ -103,8 +103,6 @@ async function findRouter(trx: Trx, floatingNetworkId: string, port: PortRow, fi
     );
   }
   const subnet = await trx.selectFrom('net_subnet').select('gateway_ip').where('id', '=', subnetId).executeTakeFirst();
-  void fixedIp;
-  void fipId;
   return (candidates.find((c) => c.ip_address === subnet?.gateway_ip) ?? candidates[0]!).router_id;
 }
 
@@ -133,7 +131,7 @@ async function association(trx: Trx, caller: Caller, fip: { id: string; project_
     }
     chosen = v4[0]!;
   }
-  const routerId = await findRouter(trx, fip.floating_network_id, port, chosen.ip_address, chosen.subnet_id, fip.id);
+  const routerId = await findRouter(trx, fip.floating_network_id, port, chosen.subnet_id);
   const taken = await trx
     .selectFrom('net_floatingip')
     .select('id')
@@ -333,7 +331,7 @@ async function checkInternal(trx: Trx, caller: Caller, fip: FloatingIpRow, portI
   const port = await getVisiblePort(trx, caller, portId);
   const alloc = await trx.selectFrom('net_ip_allocation').select(['subnet_id', 'ip_address']).where('port_id', '=', port.id).where('ip_address', '=', ip).executeTakeFirst();
   if (!alloc) throw badRequest('port_forwarding', `The internal IP ${ip} does not correspond to an address on the internal port ${portId}.`);
-  return findRouter(trx, fip.floating_network_id, port, ip, alloc.subnet_id, fip.id);
+  return findRouter(trx, fip.floating_network_id, port, alloc.subnet_id);
 }
 
 function pfDuplicate(): Error {

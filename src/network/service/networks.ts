@@ -269,7 +269,7 @@ export async function deleteNetworkRow(deps: NetworkDeps, trx: Trx, sink: Change
   }
   if (ports.length) await trx.deleteFrom('net_port').where('network_id', '=', id).execute();
   const subnets = await trx.selectFrom('net_subnet').selectAll().where('network_id', '=', id).execute();
-  await deleteSubnetRows(deps, trx, sink, subnets);
+  await deleteSubnetRows(trx, sink, subnets);
   await trx.deleteFrom('net_rbac').where('object_type', '=', 'network').where('object_id', '=', id).execute();
   await trx.deleteFrom('net_tag').where('resource_id', '=', id).execute();
   await trx.deleteFrom('net_network').where('id', '=', id).execute();

@@ -14,6 +14,7 @@ import { allocateSubnetCidr, defaultPoolFor, getUsablePool } from './subnetpools
 import { bumpRevision, checkRevision, standardNew, tagsOf } from './standard-attrs.js';
 import { defaultPoolBounds, formatPools, generatePools, isAutoAddress, rangeText, subnetInfo } from './subnet-info.js';
 import { isRouterPort } from './ipam.js';
+import { deletePortRow, portViewById, portViews } from './ports.js';
 import { eui64Address } from '../ip/mac.js';
 import { requestProject } from './networks.js';
 
@@ -296,10 +297,11 @@ async function createOne(deps: NetworkDeps, trx: Trx, sink: ChangeSink, caller: 
 
 /** A new SLAAC subnet gives existing (non-router) ports of the network their EUI-64 address, as Neutron does. */
 async function addAutoAddressesToPorts(trx: Trx, subnet: SubnetRow, sink: ChangeSink): Promise<void> {
-  const ports = await trx.selectFrom('net_port').select(['id', 'mac_address', 'device_owner']).where('network_id', '=', subnet.network_id).execute();
+  const ports = await trx.selectFrom('net_port').selectAll().where('network_id', '=', subnet.network_id).execute();
   const info = subnetInfo(subnet);
   for (const p of ports) {
     if (isRouterPort(p.device_owner) || p.device_owner === 'network:floatingip') continue;
+    const [original] = await portViews(trx, [p]);
     const pos = await trx.selectFrom('net_ip_allocation').select('position').where('port_id', '=', p.id).orderBy('position', 'desc').executeTakeFirst();
     await trx
       .insertInto('net_ip_allocation')
@@ -312,8 +314,9 @@ async function addAutoAddressesToPorts(trx: Trx, subnet: SubnetRow, sink: Change
       })
       .onConflict((oc) => oc.doNothing())
       .execute();
+    await bumpRevision(trx, 'net_port', p.id);
+    await sink.emit({ kind: 'port', action: 'update', current: await portViewById(trx, p.id), original: original! });
   }
-  void sink;
 }
 
 export async function createSubnets(deps: NetworkDeps, caller: Caller, items: Dict[]): Promise<Dict[]> {
@@ -404,21 +407,33 @@ export async function deleteSubnet(deps: NetworkDeps, caller: Caller, id: string
     const auto = isAutoAddress(row);
     const inUse = holders.some((h) => isRouterPort(h.device_owner) || (!auto && !AUTO_DELETE_OWNERS.includes(h.device_owner)));
     if (inUse) throw conflict('SubnetInUse', `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`);
-    await deleteSubnetRows(deps, trx, sink, [row]);
-    await trx.deleteFrom('net_port').where('network_id', '=', row.network_id).where('device_owner', 'in', AUTO_DELETE_OWNERS).where((eb) =>
-      eb.not(eb.exists(eb.selectFrom('net_ip_allocation').select('port_id').whereRef('net_ip_allocation.port_id', '=', 'net_port.id'))),
-    ).execute();
+    await deleteSubnetRows(trx, sink, [row]);
+    // Service ports (DHCP) left without any address go too.
+    const orphans = await trx
+      .selectFrom('net_port')
+      .selectAll()
+      .where('network_id', '=', row.network_id)
+      .where('device_owner', 'in', AUTO_DELETE_OWNERS)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('net_ip_allocation').select('port_id').whereRef('net_ip_allocation.port_id', '=', 'net_port.id'))))
+      .execute();
+    for (const p of orphans) await deletePortRow(deps, trx, sink, p);
   });
 }
 
 /** Deletes subnets (their addresses go with them), their tags, and tells the backend. */
-export async function deleteSubnetRows(deps: NetworkDeps, trx: Trx, sink: ChangeSink, rows: SubnetRow[]): Promise<void> {
+export async function deleteSubnetRows(trx: Trx, sink: ChangeSink, rows: SubnetRow[]): Promise<void> {
   for (const row of rows) {
     const view = subnetView(row, []);
+    // Ports keep living without their address on it (SLAAC subnets, DHCP ports): the backend hears of it.
+    const holders = await trx.selectFrom('net_port').selectAll().where('id', 'in', trx.selectFrom('net_ip_allocation').select('port_id').where('subnet_id', '=', row.id)).execute();
+    const before = await portViews(trx, holders);
     await trx.deleteFrom('net_ip_allocation').where('subnet_id', '=', row.id).execute();
+    for (const [i, p] of holders.entries()) {
+      await bumpRevision(trx, 'net_port', p.id);
+      await sink.emit({ kind: 'port', action: 'update', current: await portViewById(trx, p.id), original: before[i]! });
+    }
     await trx.deleteFrom('net_tag').where('resource_id', '=', row.id).execute();
     await trx.deleteFrom('net_subnet').where('id', '=', row.id).execute();
     await sink.emit({ kind: 'subnet', action: 'delete', current: view });
   }
-  void deps;
 }
