@@ -71,15 +71,24 @@ export async function usage(q: NetQ, resource: QuotaResource, projectId: string)
 /** Refuses the creation of `count` more `resource`s for the project when it would pass the limit. */
 export async function checkQuota(deps: NetworkDeps, trx: Trx, projectId: string, resource: QuotaResource, count = 1): Promise<void> {
   if (!projectId || count <= 0) return;
+  const defaultLimit = defaultQuotas(deps.config)[resource];
+  if (deps.dialect === 'sqlite') {
+    // SQLite serializes writers: the limit and the usage in one statement are enough.
+    // (An unlimited resource is not counted: CASE evaluates only the branch it takes.)
+    const lim = sql`coalesce((select hard_limit from net_quota where project_id = ${projectId} and resource = ${resource}), ${defaultLimit})`;
+    const row = await sql<{ lim: number; used: number }>`select ${lim} as lim,
+        case when ${lim} < 0 then 0 else (select count(*) from ${sql.table(TABLE[resource])} where project_id = ${projectId}) end as used`.execute(trx);
+    const limit = Number(row.rows[0]?.lim ?? defaultLimit);
+    if (limit >= 0 && Number(row.rows[0]?.used ?? 0) + count > limit) throw overQuota([resource]);
+    return;
+  }
   const override = await trx.selectFrom('net_quota').select('hard_limit').where('project_id', '=', projectId).where('resource', '=', resource).executeTakeFirst();
-  const limit = override ? override.hard_limit : defaultQuotas(deps.config)[resource];
+  const limit = override ? override.hard_limit : defaultLimit;
   if (limit < 0) return;
   if (limit < count) throw overQuota([resource]);
-  // Serialize this project's creations of this resource; SQLite already serializes writers.
-  if (deps.dialect !== 'sqlite') {
-    await trx.insertInto('net_quota_lock').values({ project_id: projectId, resource }).onConflict((oc) => oc.doNothing()).execute();
-    await trx.selectFrom('net_quota_lock').select('project_id').where('project_id', '=', projectId).where('resource', '=', resource).forUpdate().execute();
-  }
+  // Serialize this project's creations of this resource (row lock held to commit).
+  await trx.insertInto('net_quota_lock').values({ project_id: projectId, resource }).onConflict((oc) => oc.doNothing()).execute();
+  await trx.selectFrom('net_quota_lock').select('project_id').where('project_id', '=', projectId).where('resource', '=', resource).forUpdate().execute();
   if ((await usage(trx, resource, projectId)) + count > limit) throw overQuota([resource]);
 }
 
