@@ -1,4 +1,6 @@
 import { after, before, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startTestCloud, type TestCloud } from './support/cloud.js';
 import { haveOpenstackCli, openstack, openstackBatch, openstackJson, openstackOk } from './support/openstack-cli.js';
@@ -98,4 +100,49 @@ test('install-guide identity steps with the real openstack CLI', { skip: !haveOp
   const old = await openstack(demoEnv, ['token', 'issue']);
   assert.notEqual(old.code, 0);
   assert.match(old.stderr, /401|authenticat/i);
+});
+
+test('trusts, credentials, EC2 keys, unified limits and endpoint groups with the real openstack CLI', { skip: !haveOpenstackCli && 'python3-openstackclient is not installed' }, async () => {
+  const env = cloud.env;
+  const groupFile = join(cloud.config.dataDir, 'endpoint-group.json');
+  writeFileSync(groupFile, JSON.stringify({ interface: 'public' }));
+  const [trustee, trust, trusts, ec2, ec2s, cred, registered, limit, limits, group, groupEndpoints] = (await openstackBatch(env, [
+    ['user', 'create', '--domain', 'default', '--password', 'Trustee-pass1', 'trustee', '-f', 'json'],
+    ['trust', 'create', '--project', 'admin', '--role', 'member', '--impersonate', 'admin', 'trustee', '-f', 'json'],
+    ['trust', 'list', '-f', 'json'],
+    ['ec2', 'credentials', 'create', '-f', 'json'],
+    ['ec2', 'credentials', 'list', '-f', 'json'],
+    ['credential', 'create', '--type', 'totp', 'admin', 'a-secret-blob', '-f', 'json'],
+    ['registered', 'limit', 'create', '--service', 'keystone', '--default-limit', '5', '--region', 'RegionOne', 'widgets', '-f', 'json'],
+    ['limit', 'create', '--project', 'admin', '--service', 'keystone', '--resource-limit', '7', '--region', 'RegionOne', 'widgets', '-f', 'json'],
+    ['limit', 'list', '-f', 'json'],
+    ['endpoint', 'group', 'create', 'public-only', groupFile, '-f', 'json'],
+    ['endpoint', 'group', 'show', 'public-only', '-f', 'json'],
+  ])) as [Row, Row, Row[], Row, Row[], Row, Row, Row, Row[], Row, Row];
+  assert.equal(trust['trustee_user_id'], trustee['id']);
+  assert.equal(trust['impersonation'], true);
+  assert.ok(trusts.some((t) => t['ID'] === trust['id']));
+  assert.ok(ec2['access'] && ec2['secret']);
+  assert.ok(ec2s.some((c) => c['Access'] === ec2['access']));
+  assert.equal(cred['type'], 'totp');
+  assert.equal(cred['blob'], 'a-secret-blob');
+  assert.equal(registered['default_limit'], 5);
+  assert.equal(limit['resource_limit'], 7);
+  assert.ok(limits.some((l) => l['Resource Name'] === 'widgets'));
+  assert.equal(group['name'], 'public-only');
+  assert.equal(groupEndpoints['name'], 'public-only');
+
+  // The trustee uses the trust (keystoneauth's trust_id) and acts as the trustor.
+  const trusteeEnv = {
+    OS_AUTH_URL: env['OS_AUTH_URL']!,
+    OS_IDENTITY_API_VERSION: '3',
+    OS_USERNAME: 'trustee',
+    OS_PASSWORD: 'Trustee-pass1',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_TRUST_ID: String(trust['id']),
+    OS_REGION_NAME: 'RegionOne',
+    OS_INTERFACE: 'public',
+  };
+  const t = await openstackJson(trusteeEnv, ['token', 'issue']);
+  assert.equal(t['user_id'], (await openstackJson(env, ['token', 'issue']))['user_id'], 'impersonation: the token is the trustor’s');
 });

@@ -40,7 +40,7 @@ function storeFiles(cloud: TestCloud): string[] {
 
 test('bad input gets the right 4xx and leaves nothing behind', async (t) => {
   const cloud = await startTestCloud({
-    image: { imageSizeCapBytes: 4 * MiB, quotas: { imageSizeTotalMiB: 6, imageCountTotal: 50, imageStageTotalMiB: 3 } },
+    image: { imageSizeCapBytes: 4 * MiB, uploadIdleTimeoutSeconds: 2, quotas: { imageSizeTotalMiB: 6, imageCountTotal: 50, imageStageTotalMiB: 3 } },
   });
   t.after(() => cloud.close());
   const user = await newProjectUser(cloud, 'bad');
@@ -224,6 +224,21 @@ test('bad input gets the right 4xx and leaves nothing behind', async (t) => {
       return s['status'] === 'uploading' ? undefined : s;
     });
     assert.equal(s2['status'], 'queued');
+  });
+
+  await t.test('a stalled upload is abandoned, not left in saving', async () => {
+    const id = await create();
+    let release!: () => void;
+    const never = new Promise<void>((r) => (release = r));
+    const stalled = (async function* () {
+      yield randomBytes(64 * 1024);
+      await never; // the client stops sending but keeps the connection
+    })();
+    const r = await call('PUT', `/v2/images/${id}/file`, { body: stalled, headers: OCTET });
+    release();
+    assert.equal(r.status, 400, r.body.toString());
+    assert.match(r.json()['message'], /stopped arriving/);
+    assert.equal((await show(id))['status'], 'queued');
   });
 
   await t.test('quota on the number of images', async () => {

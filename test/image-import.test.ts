@@ -135,6 +135,17 @@ test('interoperable import with two file stores', async (t) => {
     assert.ok(!existsSync(storeFile('fast', id)));
   });
 
+  await t.test('an upload can name its store', async () => {
+    const id = await create(user);
+    assert.equal((await call(user, 'PUT', `/v2/images/${id}/file`, { body: payload, headers: { ...OCTET, 'x-image-meta-store': 'cheap' } })).status, 204);
+    assert.equal((await show(id))['stores'], 'cheap');
+    const other = await create(user);
+    assert.equal((await call(user, 'PUT', `/v2/images/${other}/file`, { body: payload, headers: { ...OCTET, 'x-image-meta-store': 'nope' } })).status, 400);
+    assert.equal((await show(other))['status'], 'queued');
+    const usage = (await call(user, 'GET', '/v2/info/usage')).json()['usage'];
+    assert.ok(usage['image_count_total']['usage'] >= 2);
+  });
+
   await t.test('import request validation', async () => {
     const id = await create(user);
     const cases: Array<[unknown, number]> = [

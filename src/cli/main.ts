@@ -9,6 +9,9 @@ import { loadNimbusConfig, type ConfigFlags } from '../runtime/load-config.js';
 import { allModules } from '../runtime/modules.js';
 import { migrateAll, startNimbus } from '../runtime/start.js';
 import { join } from 'node:path';
+import { buildTestImage } from '../agents/compute/test-image/build-test-image.js';
+import { runCommand } from '../core/exec.js';
+import { formatChecks, runHostChecks } from '../agents/doctor/host-checks.js';
 
 const program = new Command();
 program
@@ -33,7 +36,7 @@ program
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'shutting down');
-      const force = setTimeout(() => process.exit(1), 15_000);
+      const force = setTimeout(() => process.exit(1), 30_000);
       force.unref();
       await nimbus.close();
       log.info('stopped');
@@ -69,6 +72,34 @@ db.command('sync')
     } finally {
       await database.close();
     }
+  });
+
+const image = program.command('image').description('guest images');
+image
+  .command('build-test')
+  .description('build the small CirrOS-like test image from Debian packages (cached under the data dir)')
+  .option('--force', 'rebuild even when the cached image is current')
+  .option('--json', 'print the manifest as JSON')
+  .action(async (opts: { force?: boolean; json?: boolean }) => {
+    const config = loadNimbusConfig(flags());
+    const built = await buildTestImage({
+      dataDir: config.dataDir,
+      run: runCommand,
+      force: Boolean(opts.force),
+      progress: (m) => process.stderr.write(`${m}\n`),
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify({ path: built.path, cached: built.cached, ...built.manifest }, null, 2)}\n` : `${built.path}\n`);
+  });
+
+program
+  .command('doctor')
+  .description('check what this host can do for real VMs and networking (QEMU, KVM, dnsmasq, iptables, bridges, namespaces)')
+  .option('--json', 'print the results as JSON')
+  .option('--no-kvm-probe', 'do not boot a probe guest to verify KVM')
+  .action(async (opts: { json?: boolean; kvmProbe?: boolean }) => {
+    const config = loadNimbusConfig(flags());
+    const results = await runHostChecks({ run: runCommand, dataDir: config.dataDir, skipKvmProbe: opts.kvmProbe === false });
+    process.stdout.write(opts.json ? `${JSON.stringify(results, null, 2)}\n` : formatChecks(results));
   });
 
 const fernet = program.command('fernet').description('fernet token keys');

@@ -70,6 +70,11 @@ export const imageSection = section({
       'inline (Glance): checksum/os_hash_value are computed while the data streams in and are set when the image turns active; ' +
       'background: uploads run at disk speed and the image is active at once, the digests follow a few seconds later (null meanwhile)',
   }),
+  uploadIdleTimeoutSeconds: Type.Integer({
+    minimum: 1,
+    default: 300,
+    description: 'an upload or stage that sends no data for this long is aborted (the image goes back to queued)',
+  }),
   rejectUnsafeImages: Type.Boolean({
     default: true,
     description: 'refuse data that is recognisably a dangerous image (qcow2 backing/data file, vmdk external extents, QED) or another format than disk_format',

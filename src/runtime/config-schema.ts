@@ -3,6 +3,10 @@ import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
 import { imageSection } from '../image/config.js';
 import { networkSection } from '../network/config.js';
+import { qemuSection } from '../agents/compute/qemu/config.js';
+import { linuxNetworkSection } from '../agents/network/linux/config.js';
+import { metadataSection } from '../metadata/config.js';
+import { volumeSection } from '../volume/config.js';
 
 /**
  * The one configuration schema of Nimbus. Each service declares its own
@@ -48,6 +52,10 @@ export const configSchema = Type.Object(
     identity: identitySection,
     image: imageSection,
     network: networkSection,
+    metadata: metadataSection,
+    qemu: qemuSection,
+    linuxNetwork: linuxNetworkSection,
+    volume: volumeSection,
   },
   { additionalProperties: false },
 );

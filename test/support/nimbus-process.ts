@@ -41,9 +41,10 @@ export async function startNimbusProcess(options: { dataDir?: string; env?: Reco
     NIMBUS_LOG__LEVEL: 'warn',
     ...(options.env ?? {}),
   };
-  for (const service of options.services ?? servicesWithPorts()) {
+  // Every service gets a free port (a test never binds a default port), whatever `services` says.
+  for (const service of new Set([...(options.services ?? []), ...servicesWithPorts()])) {
     ports[service] ??= await freePort();
-    env[`NIMBUS_${service.toUpperCase()}__PORT`] = String(ports[service]);
+    env[`NIMBUS_${service.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}__PORT`] = String(ports[service]);
   }
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'up'], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -76,7 +77,7 @@ export async function startNimbusProcess(options: { dataDir?: string; env?: Reco
     stop(signal = 'SIGTERM') {
       return new Promise((resolveExit) => {
         if (child.exitCode !== null) return resolveExit(child.exitCode);
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
         child.once('exit', (code) => {
           clearTimeout(timer);
           resolveExit(code);

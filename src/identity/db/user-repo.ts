@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { IdentityDb } from './identity-db.js';
 import type { GroupRow, UserRow } from './tables.js';
 
@@ -28,6 +29,27 @@ export function createUserRepo(db: IdentityDb) {
     },
     async delete(id: string): Promise<void> {
       await db.deleteFrom('ks_user').where('id', '=', id).execute();
+    },
+    /**
+     * Counts an attempt as a failure before the password is checked (lockout):
+     * atomically, restarting the series when the last failure is older than
+     * `staleBefore`. Returns the count seen afterwards.
+     */
+    async chargeAttempt(id: string, at: string, staleBefore: string): Promise<number> {
+      await db
+        .updateTable('ks_user')
+        .set({
+          failed_auth_count: sql<number>`CASE WHEN failed_auth_at IS NULL OR failed_auth_at <= ${staleBefore} THEN 1 ELSE failed_auth_count + 1 END`,
+          failed_auth_at: at,
+        })
+        .where('id', '=', id)
+        .execute();
+      const row = await db.selectFrom('ks_user').select('failed_auth_count').where('id', '=', id).executeTakeFirst();
+      return row?.failed_auth_count ?? 0;
+    },
+    /** Gives back an attempt that was charged but never checked (the client went away). */
+    async refundAttempt(id: string): Promise<void> {
+      await db.updateTable('ks_user').set((eb) => ({ failed_auth_count: eb('failed_auth_count', '-', 1) })).where('id', '=', id).where('failed_auth_count', '>', 0).execute();
     },
     /** Counts a failed password check atomically (concurrent guesses each count); `restart` starts a new series. */
     async recordFailedAuth(id: string, at: string, restart: boolean): Promise<void> {

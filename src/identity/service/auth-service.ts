@@ -220,28 +220,30 @@ export class AuthService {
     const { repos } = this.o;
     const options = JSON.parse(user.options || '{}') as Json;
     const now = Date.now();
-    if (sec.lockoutFailureAttempts > 0 && options['ignore_lockout_failure_attempts'] !== true) {
-      if (
-        user.failed_auth_count >= sec.lockoutFailureAttempts &&
-        user.failed_auth_at &&
-        Date.parse(user.failed_auth_at) + sec.lockoutDurationSeconds * 1000 > now
-      ) {
-        throw unauthorized(`The account is locked for user: ${user.id}.`);
-      }
+    const lockout = sec.lockoutFailureAttempts > 0 && options['ignore_lockout_failure_attempts'] !== true;
+    if (lockout) {
+      // Every attempt counts as a failure before the slow check and is forgiven on success, so
+      // concurrent guesses cannot outrun the lockout: at most N checks run per lockout period.
+      const staleBefore = isoMicro(new Date(now - sec.lockoutDurationSeconds * 1000));
+      const count = await repos.users.chargeAttempt(user.id, isoMicro(new Date(now)), staleBefore);
+      if (count > sec.lockoutFailureAttempts) throw unauthorized(`The account is locked for user: ${user.id}.`);
     }
     let ok: boolean;
     try {
       ok = user.password_hash !== null && (await this.o.hasher.verify(password, user.password_hash, { signal }));
     } catch (err) {
       // The client left before its turn: neither a failure nor a success for lockout purposes.
+      if (lockout) await repos.users.refundAttempt(user.id);
       if (err instanceof Error && err.name === 'AbortError') throw unauthorized('The request was abandoned.');
       throw err;
     }
     if (!ok) {
-      // After a lockout period has passed, failures start a new series.
-      const stale = sec.lockoutFailureAttempts > 0 && user.failed_auth_at !== null && Date.parse(user.failed_auth_at) + sec.lockoutDurationSeconds * 1000 <= now;
-      await repos.users.recordFailedAuth(user.id, isoMicro(new Date(now)), stale);
+      if (!lockout) await repos.users.recordFailedAuth(user.id, isoMicro(new Date(now)), false);
       throw unauthorized();
+    }
+    // The right password ends a series of failures, whatever the checks below decide (as Keystone).
+    if (lockout || user.failed_auth_count !== 0 || user.failed_auth_at !== null) {
+      await repos.users.update(user.id, { failed_auth_count: 0, failed_auth_at: null });
     }
     if (!isTrue(user.enabled)) throw unauthorized(`User ${user.id} is disabled.`);
     if (sec.disableUserAccountDaysInactive > 0 && options['ignore_user_inactivity'] !== true) {
@@ -257,9 +259,7 @@ export class AuthService {
     if (user.password_hash && this.o.hasher.needsRehash(user.password_hash)) {
       await repos.users.update(user.id, { password_hash: await this.o.hasher.hash(password) });
     }
-    if (user.failed_auth_count !== 0 || user.failed_auth_at !== null || sec.disableUserAccountDaysInactive > 0) {
-      await repos.users.update(user.id, { failed_auth_count: 0, failed_auth_at: null, last_active_at: isoMicro(new Date(now)) });
-    }
+    if (sec.disableUserAccountDaysInactive > 0) await repos.users.update(user.id, { last_active_at: isoMicro(new Date(now)) });
     return user;
   }
 

@@ -21,7 +21,7 @@ export function createImageApi(core: ImageCore, validator: TokenValidator): Imag
   const multistore = core.stores.multistore;
   return {
     core,
-    authenticate: requireToken(validator),
+    authenticate: requireToken(validator, { serviceType: 'image' }),
     caller(req) {
       const auth = authOf(req);
       return { auth, projectId: auth.projectId ?? null, admin: core.policy.isAdmin(auth), requestId: String(req.id) };

@@ -31,6 +31,8 @@ export interface PumpOptions {
   hashers?: Hashers | undefined;
   /** Inspect the format (virtual_size, safety). */
   format?: FormatCheck | undefined;
+  /** Abort when no data arrives for this long (a stalled client must not hold an image in `saving`). */
+  idleTimeoutMs?: number | undefined;
 }
 
 export interface PumpResult {
@@ -53,12 +55,28 @@ export async function pumpData(source: Readable, sink: Writable, options: PumpOp
   // for an upload it is the request, and its connection still has to carry the 4xx answer.
   source.pipe(meter);
   void finished(source).catch((err: unknown) => meter.destroy(err as Error));
+  let idle: NodeJS.Timeout | undefined;
+  const ms = options.idleTimeoutMs;
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      meter.failure = Errors.badRequest(`Image data stopped arriving for ${Math.round(ms! / 1000)} s; the transfer was abandoned.`);
+      meter.destroy(meter.failure);
+    }, ms);
+  };
+  if (ms) {
+    source.on('data', arm);
+    arm();
+  }
   try {
     await pipeline(meter, sink);
   } catch (err) {
     source.unpipe(meter);
     meter.abort();
     throw classify(err, meter);
+  } finally {
+    source.off('data', arm);
+    clearTimeout(idle);
   }
   return meter.result();
 }

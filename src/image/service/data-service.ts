@@ -107,6 +107,7 @@ export function createDataService(deps: DataServiceDeps) {
               transfer,
               hashes: inlineChecksums,
               hashers,
+              idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000,
               format: { diskFormat: image.disk_format, containerFormat: image.container_format, reject: config.rejectUnsafeImages, strict: false },
             }),
           );
@@ -132,7 +133,7 @@ export function createDataService(deps: DataServiceDeps) {
         try {
           await quotas.checkUploading(image.owner);
           const result = await writeToStore(stores.staging, id, body, (sink) =>
-            pumpData(body, sink, { maxBytes: config.imageSizeCapBytes, transfer, hashes: false }),
+            pumpData(body, sink, { maxBytes: config.imageSizeCapBytes, transfer, hashes: false, idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000 }),
           );
           if (!(await images.update(id, { size: result.size, updated_at: toStoredTime() }, ['uploading']))) {
             await stores.staging.delete(id);

@@ -32,3 +32,15 @@ test('worker hashers give the same digests as inline hashing, concurrently and u
     await hashers.close();
   }
 });
+
+test('a hash worker that dies fails its jobs instead of hanging them, and the next job gets new workers', async () => {
+  // An unknown algorithm makes the worker throw: the same path as a crashed worker.
+  const broken = createHashers(['md5', 'no-such-hash']);
+  try {
+    const job = broken.start();
+    await job.update(randomBytes(1024));
+    await assert.rejects(job.digest());
+  } finally {
+    await broken.close();
+  }
+});

@@ -52,22 +52,42 @@ interface Slot {
   pending: number;
 }
 
+type WorkerMessage = { job: number; t: string; slot?: number; hex?: string | null };
+
+interface JobListener {
+  message(msg: WorkerMessage, algo: string): void;
+  /** A worker died: the job cannot finish. */
+  fail(err: Error): void;
+}
+
 /** Worker-thread hashers for the given algorithms (one thread each, shared by all uploads). */
 export function createHashers(algorithms: string[]): Hashers {
   let workers: Worker[] | undefined;
+  let closing = false;
   let nextJob = 1;
-  const listeners = new Map<number, (msg: { t: string; slot?: number; hex?: string | null }, algo: string) => void>();
+  const listeners = new Map<number, JobListener>();
+
+  /** A worker that errors or exits takes its jobs down with it; the next job starts fresh workers. */
+  function lost(err: Error): void {
+    const ws = workers;
+    workers = undefined;
+    for (const w of ws ?? []) void w.terminate();
+    for (const l of [...listeners.values()]) l.fail(err);
+    listeners.clear();
+  }
 
   function ensureWorkers(): Worker[] | undefined {
-    if (workers) return workers;
+    if (workers || closing) return workers;
     try {
-      workers = algorithms.map((algo) => {
+      const ws = algorithms.map((algo) => {
         const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { algo } });
         w.unref();
-        w.on('message', (msg: { job: number; t: string }) => listeners.get(msg.job)?.(msg, algo));
-        w.on('error', () => undefined);
+        w.on('message', (msg: WorkerMessage) => listeners.get(msg.job)?.message(msg, algo));
+        w.on('error', (err) => workers === ws && lost(err));
+        w.on('exit', (code) => workers === ws && !closing && lost(new Error(`hash worker exited (${code})`)));
         return w;
       });
+      workers = ws;
     } catch {
       workers = undefined;
     }
@@ -83,28 +103,37 @@ export function createHashers(algorithms: string[]): Hashers {
       let current: Slot | undefined;
       let fill = 0;
       let waiting: (() => void) | undefined;
+      let failure: Error | undefined;
       const digests: Record<string, string> = {};
       let finish: ((d: Record<string, string>) => void) | undefined;
       let failed: ((e: Error) => void) | undefined;
 
-      listeners.set(job, (msg, algo) => {
-        if (msg.t === 'a') {
-          const slot = slots[msg.slot!]!;
-          if (--slot.pending === 0 && waiting) {
-            const w = waiting;
-            waiting = undefined;
-            w();
+      const wake = () => {
+        const w = waiting;
+        waiting = undefined;
+        w?.();
+      };
+      listeners.set(job, {
+        message(msg, algo) {
+          if (msg.t === 'a') {
+            const slot = slots[msg.slot!]!;
+            if (--slot.pending === 0) wake();
+          } else if (msg.t === 'h') {
+            if (msg.hex) digests[algo] = msg.hex;
+            if (Object.keys(digests).length === algorithms.length) {
+              listeners.delete(job);
+              finish?.(digests);
+            } else if (!msg.hex) {
+              this.fail(new Error('hash worker lost the job'));
+            }
           }
-        } else if (msg.t === 'h') {
-          if (msg.hex) digests[algo] = msg.hex;
-          if (Object.keys(digests).length === algorithms.length) {
-            listeners.delete(job);
-            finish?.(digests);
-          } else if (!msg.hex) {
-            listeners.delete(job);
-            failed?.(new Error('hash worker lost the job'));
-          }
-        }
+        },
+        fail(err) {
+          failure = err;
+          listeners.delete(job);
+          wake();
+          failed?.(err);
+        },
       });
       for (const w of ws) w.postMessage({ t: 's', job });
 
@@ -132,10 +161,12 @@ export function createHashers(algorithms: string[]): Hashers {
       const feed = async (chunk: Buffer): Promise<void> => {
         let offset = 0;
         while (offset < chunk.length) {
+          if (failure) throw failure;
           if (!current) {
             current = freeSlot();
             while (!current) {
               await new Promise<void>((r) => (waiting = r));
+              if (failure) throw failure;
               current = freeSlot();
             }
           }
@@ -148,8 +179,8 @@ export function createHashers(algorithms: string[]): Hashers {
 
       return {
         update(chunk) {
-          // Fast path: the chunk fits in the current or a free slot without waiting.
-          if (current && fill + chunk.length < SLOT_BYTES) {
+          // Fast path: the chunk fits in the current slot.
+          if (!failure && current && fill + chunk.length < SLOT_BYTES) {
             chunk.copy(current.view, fill);
             fill += chunk.length;
             return undefined;
@@ -157,6 +188,7 @@ export function createHashers(algorithms: string[]): Hashers {
           return feed(chunk);
         },
         digest() {
+          if (failure) return Promise.reject(failure);
           dispatch();
           return new Promise((resolve, reject) => {
             finish = resolve;
@@ -166,11 +198,12 @@ export function createHashers(algorithms: string[]): Hashers {
         },
         abort() {
           listeners.delete(job);
-          for (const w of ws) w.postMessage({ t: 'x', job });
+          if (workers === ws) for (const w of ws) w.postMessage({ t: 'x', job });
         },
       };
     },
     async close() {
+      closing = true;
       const ws = workers;
       workers = undefined;
       if (ws) await Promise.all(ws.map((w) => w.terminate()));

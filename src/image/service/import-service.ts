@@ -207,7 +207,9 @@ export function createImportService(deps: ImportServiceDeps) {
         const transfer = await quotas.startTransfer(image.owner, 'image_stage_total');
         try {
           const res = await fetchImage(plan.uri!.toString(), config.webDownload, signal);
-          await writeToStore(stores.staging, id, res, (sink) => pumpData(res, sink, { maxBytes: config.imageSizeCapBytes, transfer, hashes: false }));
+          await writeToStore(stores.staging, id, res, (sink) =>
+            pumpData(res, sink, { maxBytes: config.imageSizeCapBytes, transfer, hashes: false, idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000 }),
+          );
         } finally {
           transfer.end();
         }
