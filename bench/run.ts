@@ -7,9 +7,10 @@ import { identityBenchmark } from './identity.bench.js';
 import { printResults, type Benchmark, type BenchResult } from './lib/report.js';
 import { hypervisorBench } from './hypervisor.bench.js';
 import { imageBenchmark } from './image.bench.js';
+import { networkBenchmark } from './network.bench.js';
 import { volumeBenchmark } from './volume.bench.js';
 
-const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark, hypervisorBench, volumeBenchmark];
+const benchmarks: Benchmark[] = [identityBenchmark, imageBenchmark, networkBenchmark, hypervisorBench, volumeBenchmark];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { section } from '../core/config/types.js';
 import { identitySection } from '../identity/config.js';
 import { imageSection } from '../image/config.js';
+import { networkSection } from '../network/config.js';
 import { qemuSection } from '../agents/compute/qemu/config.js';
 import { linuxNetworkSection } from '../agents/network/linux/config.js';
 import { metadataSection } from '../metadata/config.js';
@@ -50,6 +51,7 @@ export const configSchema = Type.Object(
     }),
     identity: identitySection,
     image: imageSection,
+    network: networkSection,
     metadata: metadataSection,
     qemu: qemuSection,
     linuxNetwork: linuxNetworkSection,

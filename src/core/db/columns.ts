@@ -9,6 +9,9 @@ export function toJson(value: unknown): string {
 
 export function fromJson<T>(text: string | null | undefined, fallback: T): T {
   if (text === null || text === undefined || text === '') return fallback;
+  // The commonest stored values, without a parse.
+  if (text === '[]') return [] as T;
+  if (text === '{}') return {} as T;
   try {
     return JSON.parse(text) as T;
   } catch {

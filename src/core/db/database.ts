@@ -59,8 +59,36 @@ async function openSqlite(url: string): Promise<Database> {
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: conn }) });
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
   return { db, dialect: 'sqlite', url, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; preparing costs as much as running a
+ * small query. Statements are reused per SQL text (bounded), which is safe
+ * because Kysely runs one statement at a time on the connection (we never
+ * stream, which would keep a statement busy).
+ */
+function withStatementCache<T extends { prepare(sql: string): unknown }>(conn: T, max = 2000): T {
+  const cache = new Map<string, unknown>();
+  const prepare = conn.prepare.bind(conn);
+  return new Proxy(conn, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      }
+      return (sql: string) => {
+        let stmt = cache.get(sql);
+        if (stmt === undefined) {
+          stmt = prepare(sql);
+          if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+          cache.set(sql, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
 }
 
 export function redactUrl(url: string): string {

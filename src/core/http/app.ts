@@ -16,6 +16,8 @@ export interface ServiceAppOptions {
   logRequests?: boolean;
   /** Extra JSON-like media types this service accepts (e.g. Glance's json-patch). */
   jsonMediaTypes?: string[];
+  /** Rewrites request URLs before routing (e.g. Neutron's optional `.json` suffix). */
+  rewriteUrl?: (url: string) => string;
 }
 
 /**
@@ -38,6 +40,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     exposeHeadRoutes: false,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
+    ...(options.rewriteUrl ? { rewriteUrl: (req: { url?: string }) => options.rewriteUrl!(req.url ?? '/') } : {}),
     // Errors the router raises before any hook (bad %-encoding, overlong ids) get the service's fault format too.
     frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       reply.header('x-openstack-request-id', req.id);
